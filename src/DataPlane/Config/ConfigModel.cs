@@ -1,0 +1,134 @@
+using System.Collections.Immutable;
+using System.Net;
+
+namespace HaLua.DataPlane.Config;
+
+/// <summary>Where a config item came from: used in every error message as <c>file:line</c>.</summary>
+public readonly record struct SourceLocation(string File, int Line)
+{
+    public override string ToString() => $"{File}:{Line}";
+}
+
+/// <summary>The whole parsed configuration: immutable; the runtime is built from it.</summary>
+public sealed record HaLuaConfig(GlobalConfig Global, ImmutableArray<ProxyConfig> Proxies)
+{
+    public ProxyConfig? FindProxy(string name, ProxyCapabilities cap) =>
+        Proxies.FirstOrDefault(p => p.Name == name && (p.Capabilities & cap) != 0);
+}
+
+public sealed record LuaLoadConfig(string Path, bool PerThread, ImmutableArray<string> Args, SourceLocation Location);
+
+public enum LogTargetKind { Stdout, Stderr, Udp }
+
+public sealed record LogTargetConfig(LogTargetKind Kind, string Format, string Facility, string? MaxLevel, EndPoint? Address, SourceLocation Location);
+
+public sealed record StatsSocketConfig(string Address, ImmutableDictionary<string, string> Options, SourceLocation Location);
+
+/// <summary>The <c>global</c> section. Timeouts of zero mean "no limit".</summary>
+public sealed record GlobalConfig
+{
+    public ImmutableArray<LuaLoadConfig> LuaLoads { get; init; } = [];
+    public ImmutableArray<string> LuaPrependPaths { get; init; } = [];
+    /// <summary>Worker count; HAProxy's default is the number of CPUs available.</summary>
+    public int NbThread { get; init; } = Environment.ProcessorCount;
+    public int MaxConn { get; init; } = 100_000;
+    public TimeSpan LuaSessionTimeout { get; init; } = TimeSpan.FromSeconds(4);
+    public TimeSpan LuaTaskTimeout { get; init; } = TimeSpan.Zero;
+    public TimeSpan LuaServiceTimeout { get; init; } = TimeSpan.FromSeconds(4);
+    public int LuaForcedYield { get; init; } = 10_000;
+    /// <summary>Bytes; 0 = unlimited. Configured in megabytes as in HAProxy.</summary>
+    public long LuaMaxMem { get; init; }
+    public ImmutableArray<LogTargetConfig> Logs { get; init; } = [];
+    public TimeSpan? HardStopAfter { get; init; }
+    public ImmutableArray<StatsSocketConfig> StatsSockets { get; init; } = [];
+    public bool Daemon { get; init; }
+}
+
+public enum ProxyMode { Tcp, Http }
+
+[Flags]
+public enum ProxyCapabilities { None = 0, Frontend = 1, Backend = 2, Listen = Frontend | Backend }
+
+public enum BalanceAlgorithm { RoundRobin, StaticRoundRobin, LeastConn, First, Source }
+
+public sealed record TimeoutsConfig
+{
+    public TimeSpan? Connect { get; init; }
+    public TimeSpan? Client { get; init; }
+    public TimeSpan? Server { get; init; }
+    public TimeSpan? Tunnel { get; init; }
+    public TimeSpan? Queue { get; init; }
+    public TimeSpan? HttpRequest { get; init; }
+    public TimeSpan? HttpKeepAlive { get; init; }
+    public TimeSpan? Check { get; init; }
+}
+
+public sealed record BindConfig(IPEndPoint Endpoint, string? Name, SourceLocation Location);
+
+public sealed record ServerConfig(
+    string Name,
+    string Host,
+    int Port,
+    SourceLocation Location)
+{
+    public int Weight { get; init; } = 1;
+    public bool Check { get; init; }
+    public TimeSpan Inter { get; init; } = TimeSpan.FromSeconds(2);
+    public int Rise { get; init; } = 2;
+    public int Fall { get; init; } = 3;
+    public bool Backup { get; init; }
+    public bool Disabled { get; init; }
+    /// <summary>0 = no limit.</summary>
+    public int MaxConn { get; init; }
+}
+
+/// <summary><c>acl NAME FETCH [flags] PATTERNS</c>. The fetch is kept as written; the sample layer compiles it.</summary>
+public sealed record AclConfig(
+    string Name,
+    string Fetch,
+    ImmutableArray<string> Flags,
+    ImmutableArray<string> Patterns,
+    SourceLocation Location);
+
+/// <summary>One term of a condition: a named ACL or an anonymous <c>{ ... }</c> ACL, possibly negated.</summary>
+public sealed record AclTerm(bool Negate, string? Name, AclConfig? Anonymous);
+
+/// <summary><c>if|unless</c> followed by OR-ed groups (<c>||</c>) of AND-ed terms.</summary>
+public sealed record ConditionConfig(bool Unless, ImmutableArray<ImmutableArray<AclTerm>> AnyOf, SourceLocation Location);
+
+public sealed record UseBackendRule(string Backend, ConditionConfig? Condition, SourceLocation Location);
+
+public enum TcpRuleKind { Accept, Reject, UseService, LuaAction }
+
+/// <summary><c>tcp-request content ...</c> / <c>tcp-response content ...</c>.</summary>
+public sealed record TcpRuleConfig(
+    TcpRuleKind Kind,
+    string? LuaName,
+    ImmutableArray<string> Args,
+    ConditionConfig? Condition,
+    SourceLocation Location);
+
+public sealed record ProxyConfig(string Name, ProxyCapabilities Capabilities, SourceLocation Location)
+{
+    public ProxyMode Mode { get; init; } = ProxyMode.Tcp;
+    public ImmutableArray<BindConfig> Binds { get; init; } = [];
+    public TimeoutsConfig Timeouts { get; init; } = new();
+    /// <summary>0 = the global default.</summary>
+    public int MaxConn { get; init; }
+    public string? DefaultBackend { get; init; }
+    public ImmutableArray<UseBackendRule> UseBackends { get; init; } = [];
+    public ImmutableArray<AclConfig> Acls { get; init; } = [];
+    public BalanceAlgorithm Balance { get; init; } = BalanceAlgorithm.RoundRobin;
+    public int Retries { get; init; } = 3;
+    public bool Redispatch { get; init; }
+    public ImmutableArray<ServerConfig> Servers { get; init; } = [];
+    public TimeSpan InspectDelay { get; init; }
+    public ImmutableArray<TcpRuleConfig> TcpRequestContent { get; init; } = [];
+    public ImmutableArray<TcpRuleConfig> TcpResponseContent { get; init; } = [];
+}
+
+/// <summary>A configuration error: always names file:line, the section and the keyword.</summary>
+public sealed record ConfigError(SourceLocation Location, string Section, string Keyword, string Message)
+{
+    public override string ToString() => $"[ALERT] {Location} : '{Keyword}' in section '{Section}': {Message}";
+}
