@@ -1,0 +1,168 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+
+namespace HaLua.DataPlane.Lua.Applets;
+
+/// <summary>
+/// The client side of a Lua TCP service (AppletTCP): buffered input read on demand when the
+/// script waits, and output batched per resume slice (one send per yield, as HAProxy flushes
+/// its channel when the applet yields).
+/// </summary>
+internal sealed class TcpApplet : ILuaWaitable, ILuaSliceOwner, IDisposable
+{
+    /// <summary>Output above this makes applet:send wait for the client to take it (back-pressure).</summary>
+    private const int OutputHighWater = 64 * 1024;
+    private const int InitialBuffer = 16 * 1024;
+
+    private readonly Socket _socket;
+    private readonly TimeSpan _readTimeout;
+    private byte[] _in;
+    private int _inStart;
+    private int _inEnd;
+    private byte[] _out;
+    private int _outLen;
+    private bool _waitForFlushOnly;
+
+    public TcpApplet(Socket socket, TimeSpan readTimeout)
+    {
+        _socket = socket;
+        _readTimeout = readTimeout;
+        _in = ArrayPool<byte>.Shared.Rent(InitialBuffer);
+        _out = ArrayPool<byte>.Shared.Rent(InitialBuffer);
+    }
+
+    public bool InputClosed { get; private set; }
+
+    public long BytesIn { get; private set; }
+
+    public long BytesOut { get; private set; }
+
+    public IPEndPoint? Remote => _socket.RemoteEndPoint as IPEndPoint;
+
+    public IPEndPoint? Local => _socket.LocalEndPoint as IPEndPoint;
+
+    public ReadOnlySpan<byte> Input => _in.AsSpan(_inStart, _inEnd - _inStart);
+
+    public void Consume(int n) => _inStart += n;
+
+    /// <summary>Registers "wait for more input" as what the execution waits for.</summary>
+    public void WaitForInput(LuaExecution exec)
+    {
+        _waitForFlushOnly = false;
+        exec.Waiter = this;
+    }
+
+    /// <summary>Appends to the output; true when the script should wait for the client to drain it.</summary>
+    public bool Send(ReadOnlySpan<byte> data, LuaExecution exec)
+    {
+        if (_outLen + data.Length > _out.Length)
+        {
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_out.Length * 2, _outLen + data.Length));
+            _out.AsSpan(0, _outLen).CopyTo(bigger);
+            ArrayPool<byte>.Shared.Return(_out);
+            _out = bigger;
+        }
+
+        data.CopyTo(_out.AsSpan(_outLen));
+        _outLen += data.Length;
+        if (_outLen >= OutputHighWater)
+        {
+            _waitForFlushOnly = true;
+            exec.Waiter = this;
+            return true;
+        }
+
+        return false;
+    }
+
+    public async ValueTask AfterSliceAsync()
+    {
+        if (_outLen == 0)
+        {
+            return;
+        }
+
+        int n = _outLen;
+        _outLen = 0;
+        try
+        {
+            int sent = 0;
+            while (sent < n)
+            {
+                sent += await _socket.SendAsync(_out.AsMemory(sent, n - sent), SocketFlags.None).ConfigureAwait(false);
+            }
+
+            BytesOut += n;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // The client went away: the next read sees the end of the stream.
+            InputClosed = true;
+        }
+    }
+
+    public async ValueTask WaitAsync(CancellationToken cancellationToken)
+    {
+        if (_waitForFlushOnly)
+        {
+            // AfterSliceAsync already sent everything.
+            return;
+        }
+
+        if (InputClosed)
+        {
+            return;
+        }
+
+        if (_inStart > 0)
+        {
+            Buffer.BlockCopy(_in, _inStart, _in, 0, _inEnd - _inStart);
+            _inEnd -= _inStart;
+            _inStart = 0;
+        }
+
+        if (_inEnd == _in.Length)
+        {
+            var bigger = ArrayPool<byte>.Shared.Rent(_in.Length * 2);
+            _in.AsSpan(0, _inEnd).CopyTo(bigger);
+            ArrayPool<byte>.Shared.Return(_in);
+            _in = bigger;
+        }
+
+        int n;
+        try
+        {
+            if (_readTimeout > TimeSpan.Zero)
+            {
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                cts.CancelAfter(_readTimeout);
+                n = await _socket.ReceiveAsync(_in.AsMemory(_inEnd), SocketFlags.None, cts.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                n = await _socket.ReceiveAsync(_in.AsMemory(_inEnd), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (SocketException)
+        {
+            n = 0;
+        }
+
+        if (n == 0)
+        {
+            InputClosed = true;
+        }
+        else
+        {
+            _inEnd += n;
+            BytesIn += n;
+        }
+    }
+
+    public void Dispose()
+    {
+        ArrayPool<byte>.Shared.Return(_in);
+        ArrayPool<byte>.Shared.Return(_out);
+    }
+}

@@ -1,0 +1,52 @@
+using System.Net.Sockets;
+using HaLua.DataPlane.Logging;
+using HaLua.DataPlane.Lua.Classes;
+
+namespace HaLua.DataPlane.Lua.Applets;
+
+/// <summary>Runs a Lua TCP service (core.register_service(name, "tcp", f)) on a client connection.</summary>
+internal static class TcpServiceRunner
+{
+    /// <summary>
+    /// Runs the service until it returns, fails or times out (tune.lua.service-timeout), then
+    /// flushes what it sent. A runtime error is logged with its traceback and ends only this stream.
+    /// </summary>
+    public static async Task<LuaOutcome> RunAsync(LuaFunctionRef fn, Socket client, TimeSpan serviceTimeout, TimeSpan clientTimeout, CancellationToken cancellationToken)
+    {
+        using var applet = new TcpApplet(client, clientTimeout);
+        var ctx = new TcpAppletContext(applet);
+        var st = fn.State;
+        LuaExecution exec;
+        await st.EnterAsync().ConfigureAwait(false);
+        try
+        {
+            exec = st.NewExecution(fn.Ref, LuaContextKind.Service, fn.Name, serviceTimeout);
+            AppletTcpClass.Push(exec.Thread, st, ctx);
+            exec.SetArgumentCount(1);
+            exec.Owner = ctx;
+        }
+        finally
+        {
+            st.Exit();
+        }
+
+        var outcome = await LuaRunner.RunAsync(exec, applet, cancellationToken).ConfigureAwait(false);
+        if (outcome is LuaOutcome.Error or LuaOutcome.Timeout or LuaOutcome.OutOfMemory)
+        {
+            ProcessLog.Instance.Alert(exec.ErrorMessage ?? $"Lua service '{fn.Name}' failed");
+        }
+
+        await st.EnterAsync().ConfigureAwait(false);
+        try
+        {
+            ctx.ReleasePriv();
+            exec.Release();
+        }
+        finally
+        {
+            st.Exit();
+        }
+
+        return outcome;
+    }
+}

@@ -1,0 +1,92 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using HaLua.DataPlane.Lua.Applets;
+using HaLua.DataPlane.Lua.Interop;
+using static HaLua.DataPlane.Lua.Native.LuaApi;
+
+namespace HaLua.DataPlane.Lua.Classes;
+
+/// <summary>HAProxy's AppletTCP class: getline, receive, send (priv and vars are shared with TXN).</summary>
+internal static unsafe class AppletTcpClass
+{
+    public static void Register(RawFunctions r)
+    {
+        r.Add("applet_tcp_getline", &Getline);
+        r.Add("applet_tcp_receive", &Receive);
+        r.Add("applet_tcp_send", &Send);
+    }
+
+    /// <summary>Pushes the Lua object for a new applet: {[0]=handle, f, sf, c, sc}.</summary>
+    public static void Push(IntPtr L, LuaState st, TcpAppletContext applet)
+    {
+        LuaObjects.PushObject(L, applet, st.Classes.AppletTcp, st.Classes.Handle, 4);
+        SampleObjects.AddSampleFields(L, st);
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int Getline(IntPtr L) => LuaCallback.Run(L, &GetlineImpl);
+
+    private static int GetlineImpl(IntPtr L, LuaState st)
+    {
+        var ctx = LuaCallback.Self<TcpAppletContext>(L, 1, "AppletTCP.getline");
+        var exec = LuaCallback.Require(st, LuaContextKind.Service | LuaContextKind.Cli, "AppletTCP.getline");
+        var applet = ctx.Applet;
+        var input = applet.Input;
+        int nl = input.IndexOf((byte)'\n');
+        if (nl >= 0)
+        {
+            LuaStack.PushBytes(L, input[..(nl + 1)]);
+            applet.Consume(nl + 1);
+            return 1;
+        }
+
+        if (applet.InputClosed)
+        {
+            LuaStack.PushBytes(L, input);
+            applet.Consume(input.Length);
+            return 1;
+        }
+
+        applet.WaitForInput(exec);
+        return LuaStack.Yield(L);
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int Receive(IntPtr L) => LuaCallback.Run(L, &ReceiveImpl);
+
+    private static int ReceiveImpl(IntPtr L, LuaState st)
+    {
+        var ctx = LuaCallback.Self<TcpAppletContext>(L, 1, "AppletTCP.receive");
+        var exec = LuaCallback.Require(st, LuaContextKind.Service | LuaContextKind.Cli, "AppletTCP.receive");
+        var applet = ctx.Applet;
+        var input = applet.Input;
+        long size = LuaCallback.OptInteger(L, 2, "AppletTCP.receive", -1);
+        if (size >= 0 && input.Length >= size)
+        {
+            LuaStack.PushBytes(L, input[..(int)size]);
+            applet.Consume((int)size);
+            return 1;
+        }
+
+        if (applet.InputClosed)
+        {
+            LuaStack.PushBytes(L, input);
+            applet.Consume(input.Length);
+            return 1;
+        }
+
+        applet.WaitForInput(exec);
+        return LuaStack.Yield(L);
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int Send(IntPtr L) => LuaCallback.Run(L, &SendImpl);
+
+    private static int SendImpl(IntPtr L, LuaState st)
+    {
+        var ctx = LuaCallback.Self<TcpAppletContext>(L, 1, "AppletTCP.send");
+        var exec = LuaCallback.Require(st, LuaContextKind.Service | LuaContextKind.Cli, "AppletTCP.send");
+        var data = LuaCallback.Bytes(L, 2, "AppletTCP.send");
+        return ctx.Applet.Send(data, exec) ? LuaStack.Yield(L) : 0;
+    }
+}

@@ -1,0 +1,163 @@
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using HaLua.DataPlane.Logging;
+using HaLua.DataPlane.Lua.Interop;
+using static HaLua.DataPlane.Lua.Native.LuaApi;
+
+namespace HaLua.DataPlane.Lua.Classes;
+
+/// <summary>HAProxy's TXN class (its priv functions also serve AppletTCP and AppletHTTP).</summary>
+internal static unsafe class TxnClass
+{
+    public static void Register(RawFunctions r)
+    {
+        r.Add("txn_log", &Log);
+        r.Add("get_priv", &GetPriv);
+        r.Add("set_priv", &SetPriv);
+        r.Add("txn_set_loglevel", &SetLogLevel);
+        r.Add("txn_set_tos", &SetTos);
+        r.Add("txn_set_mark", &SetMark);
+        r.Add("txn_done", &Done);
+    }
+
+    /// <summary>Pushes a TXN object: {[0], f, sf, c, sc, req, res[, http]}.</summary>
+    public static void Push(IntPtr L, LuaState st, TxnContext txn)
+    {
+        LuaObjects.PushObject(L, txn, st.Classes.Txn, st.Classes.Handle, 7);
+        SampleObjects.AddSampleFields(L, st);
+        ChannelClass.Push(L, st, txn.RequestChannel);
+        LuaStack.SetField(L, -2, "req");
+        ChannelClass.Push(L, st, txn.ResponseChannel);
+        LuaStack.SetField(L, -2, "res");
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int Log(IntPtr L) => LuaCallback.Run(L, &LogImpl);
+
+    private static int LogImpl(IntPtr L, LuaState st)
+    {
+        var txn = LuaCallback.Self<TxnContext>(L, 1, "TXN.log");
+        long level = LuaCallback.Integer(L, 2, "TXN.log");
+        if (level == -1)
+        {
+            level = txn.Host.LogLevel >= 0 ? txn.Host.LogLevel : 6;
+        }
+        else if (level is < 0 or > 7)
+        {
+            throw new LuaArgumentException("TXN.log: invalid log level (expected 0..7)");
+        }
+
+        ProcessLog.Instance.Lua((int)level, LuaCallback.String(L, 3, "TXN.log"), txn.Host.ProxyName);
+        return 0;
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int GetPriv(IntPtr L) => LuaCallback.Run(L, &GetPrivImpl);
+
+    private static int GetPrivImpl(IntPtr L, LuaState st)
+    {
+        LuaCallback.Self<LuaStreamContext>(L, 1, "get_priv").PushPriv(st, L);
+        return 1;
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int SetPriv(IntPtr L) => LuaCallback.Run(L, &SetPrivImpl);
+
+    private static int SetPrivImpl(IntPtr L, LuaState st)
+    {
+        var ctx = LuaCallback.Self<LuaStreamContext>(L, 1, "set_priv");
+        if (ctx.PrivState is { } other && other != st)
+        {
+            throw new LuaArgumentException("set_priv: the private data belongs to another Lua state (lua-load vs lua-load-per-thread)");
+        }
+
+        lua_settop(L, 2);
+        ctx.SetPriv(st, L, 2);
+        return 0;
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int SetLogLevel(IntPtr L) => LuaCallback.Run(L, &SetLogLevelImpl);
+
+    private static int SetLogLevelImpl(IntPtr L, LuaState st)
+    {
+        var txn = LuaCallback.Self<TxnContext>(L, 1, "TXN.set_loglevel");
+        long level = LuaCallback.Integer(L, 2, "TXN.set_loglevel");
+        if (level is < 0 or > 7)
+        {
+            throw new LuaArgumentException("TXN.set_loglevel: invalid log level (expected 0..7)");
+        }
+
+        txn.Host.LogLevel = (int)level;
+        return 0;
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int SetTos(IntPtr L) => LuaCallback.Run(L, &SetTosImpl);
+
+    private static int SetTosImpl(IntPtr L, LuaState st)
+    {
+        var txn = LuaCallback.Self<TxnContext>(L, 1, "TXN.set_tos");
+        int tos = (int)LuaCallback.Integer(L, 2, "TXN.set_tos");
+        var s = txn.Host.ClientSocket;
+        try
+        {
+            if (s.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                // IPV6_TCLASS; a dual-mode socket carrying IPv4 also honours IP_TOS.
+                s.SetRawSocketOption(41, 67, BitConverter.GetBytes(tos));
+                if (s.DualMode)
+                {
+                    s.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.TypeOfService, tos);
+                }
+            }
+            else
+            {
+                s.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.TypeOfService, tos);
+            }
+        }
+        catch (SocketException)
+        {
+            // HAProxy ignores platforms and sockets that refuse it.
+        }
+
+        return 0;
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int SetMark(IntPtr L) => LuaCallback.Run(L, &SetMarkImpl);
+
+    private static int SetMarkImpl(IntPtr L, LuaState st)
+    {
+        var txn = LuaCallback.Self<TxnContext>(L, 1, "TXN.set_mark");
+        int mark = (int)LuaCallback.Integer(L, 2, "TXN.set_mark");
+        try
+        {
+            // SOL_SOCKET / SO_MARK on Linux (needs CAP_NET_ADMIN, as in HAProxy).
+            txn.Host.ClientSocket.SetRawSocketOption(1, 36, BitConverter.GetBytes(mark));
+        }
+        catch (SocketException)
+        {
+            // not permitted or not supported: ignored as in HAProxy
+        }
+
+        return 0;
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int Done(IntPtr L) => LuaCallback.Run(L, &DoneImpl);
+
+    private static int DoneImpl(IntPtr L, LuaState st)
+    {
+        var exec = LuaCallback.Require(st, LuaContextKind.All, "TXN.done");
+        var txn = LuaCallback.Self<TxnContext>(L, 1, "TXN.done");
+        exec.DoneRequested = true;
+        if (exec.Kind == LuaContextKind.Action)
+        {
+            txn.Host.Terminate();
+        }
+
+        return 0;
+    }
+}

@@ -1,0 +1,373 @@
+using System.Reflection;
+using System.Text;
+using HaLua.DataPlane.Config;
+using HaLua.DataPlane.Logging;
+using HaLua.DataPlane.Lua.Classes;
+using HaLua.DataPlane.Lua.Interop;
+using static HaLua.DataPlane.Lua.Native.LuaApi;
+
+namespace HaLua.DataPlane.Lua;
+
+/// <summary>
+/// All Lua states of one generation (the shared state of <c>lua-load</c> and the per-worker states of
+/// <c>lua-load-per-thread</c>) and what their bodies registered.
+/// </summary>
+internal sealed unsafe class LuaEngine : IDisposable
+{
+    private static readonly byte[] PreludeCode = LoadPrelude();
+    private static readonly RawFunctions Raw = CreateRawFunctions();
+
+    private readonly List<LuaFunctionRef> _inits = [];
+    private readonly List<LuaFunctionRef> _pendingTasks = [];
+    private readonly List<Task> _runningTasks = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private LuaState? _shared;
+    private readonly LuaState?[] _perWorker;
+    private bool _started;
+
+    public LuaEngine(LuaSettings settings, IReadOnlyList<string>? fetchNames = null, IReadOnlyList<string>? converterNames = null)
+    {
+        Settings = settings;
+        _perWorker = new LuaState?[Math.Max(1, settings.Workers)];
+        FetchNames = fetchNames ?? [];
+        ConverterNames = converterNames ?? [];
+    }
+
+    public LuaSettings Settings { get; }
+
+    public IReadOnlyList<string> FetchNames { get; }
+
+    public IReadOnlyList<string> ConverterNames { get; }
+
+    public Dictionary<string, LuaRegistration> Services { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, LuaRegistration> Actions { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, LuaRegistration> Fetches { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, LuaRegistration> Converters { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, LuaRegistration> CliCommands { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Key/value pairs of HAProxy's <c>show info</c>, for core.get_info.</summary>
+    public Func<IReadOnlyList<KeyValuePair<string, object>>> InfoProvider { get; set; } = () => [];
+
+    /// <summary>Hook for the data plane to hand runtime objects (core.proxies...) to a state.</summary>
+    public Action<LuaState>? OnStateReady { get; set; }
+
+    public CancellationToken Stopping => _stopping.Token;
+
+    public IEnumerable<LuaState> States
+    {
+        get
+        {
+            if (_shared is not null)
+            {
+                yield return _shared;
+            }
+
+            foreach (var s in _perWorker)
+            {
+                if (s is not null)
+                {
+                    yield return s;
+                }
+            }
+        }
+    }
+
+    /// <summary>The state a stream on <paramref name="worker"/> uses for functions it finds there.</summary>
+    public LuaState? StateFor(int worker) => _perWorker[worker % _perWorker.Length] ?? _shared;
+
+    /// <summary>Loads every lua-load / lua-load-per-thread file and runs its body. Returns the errors (file:line: message).</summary>
+    public List<string> Load(IReadOnlyList<LuaLoadConfig> loads, IReadOnlyList<string> prependPaths)
+    {
+        var errors = new List<string>();
+        foreach (var load in loads)
+        {
+            byte[] code;
+            try
+            {
+                code = File.ReadAllBytes(load.Path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                errors.Add($"{load.Location} : lua-load: cannot read '{load.Path}': {ex.Message}");
+                continue;
+            }
+
+            if (load.PerThread)
+            {
+                for (int w = 0; w < _perWorker.Length; w++)
+                {
+                    _perWorker[w] ??= CreateState(w, prependPaths);
+                    if (RunBody(_perWorker[w]!, code, load) is { } err)
+                    {
+                        errors.Add(err);
+                        break;
+                    }
+                }
+            }
+            else
+            {
+                _shared ??= CreateState(-1, prependPaths);
+                if (RunBody(_shared, code, load) is { } err)
+                {
+                    errors.Add(err);
+                }
+            }
+        }
+
+        return errors;
+    }
+
+    private string? RunBody(LuaState st, byte[] code, LuaLoadConfig load)
+    {
+        st.Enter();
+        try
+        {
+            if (st.Load(code, load.Path) is { } syntax)
+            {
+                return $"{load.Location} : lua-load: {syntax}";
+            }
+
+            var exec = st.NewExecution(LuaContextKind.Body, load.Path, TimeSpan.Zero);
+            foreach (var arg in load.Args)
+            {
+                LuaStack.PushString(exec.Thread, arg);
+            }
+
+            exec.SetArgumentCount(load.Args.Length);
+            var outcome = LuaRunner.RunSync(exec);
+            exec.Release();
+            return outcome is LuaOutcome.Ok or LuaOutcome.Done ? null : $"{load.Location} : lua-load: {exec.ErrorMessage}";
+        }
+        finally
+        {
+            st.Exit();
+        }
+    }
+
+    private LuaState CreateState(int worker, IReadOnlyList<string> prependPaths)
+    {
+        var st = new LuaState(this, worker, Settings.MaxMemory, Settings.ForcedYield);
+        IntPtr L = st.L;
+        st.Enter();
+        try
+        {
+            // The handle metatable: frees GCHandles of C# objects.
+            lua_createtable(L, 0, 2);
+            lua_pushcclosure(L, &LuaObjects.Collect, 0);
+            LuaStack.SetField(L, -2, "__gc");
+            LuaStack.PushString(L, "halua.object");
+            LuaStack.SetField(L, -2, "__metatable");
+            st.Classes.Handle = st.Ref();
+
+            foreach (var path in prependPaths)
+            {
+                // lua-prepend-path: package.path = "<path>;" .. package.path
+                LuaStack.GetGlobal(L, "package");
+                LuaStack.PushString(L, path.EndsWith(".so", StringComparison.Ordinal) ? "cpath" : "path");
+                lua_pushvalue(L, -1);
+                lua_rawget(L, -3);
+                var current = LuaStack.ToStringOrNull(L, -1) ?? "";
+                lua_pop(L, 1);
+                LuaStack.PushString(L, path + ";" + current);
+                lua_rawset(L, -3);
+                lua_pop(L, 1);
+            }
+
+            if (st.Load(PreludeCode, "halua/prelude.lua") is { } err)
+            {
+                throw new InvalidOperationException("prelude: " + err);
+            }
+
+            lua_createtable(L, 0, Raw.All.Count);
+            foreach (var (name, fn) in Raw.All)
+            {
+                lua_pushcclosure(L, (delegate* unmanaged[Cdecl]<IntPtr, int>)fn, 0);
+                LuaStack.SetField(L, -2, name);
+            }
+
+            lua_pushlightuserdata(L, LuaStack.ErrorMarker);
+            lua_pushlightuserdata(L, LuaStack.YieldMarker);
+            PushNames(L, FetchNames);
+            PushNames(L, ConverterNames);
+            if (lua_pcall(L, 5, 1, 0) != LUA_OK)
+            {
+                throw new InvalidOperationException("prelude: " + LuaStack.ToStringOrNull(L, -1));
+            }
+
+            LuaStack.GetField(L, -1, "kill_thread");
+            st.Classes.KillThreadRef = st.Ref();
+            LuaStack.GetField(L, -1, "classes");
+            st.Classes.Txn = ClassRef(st, "TXN");
+            st.Classes.Channel = ClassRef(st, "Channel");
+            st.Classes.Fetches = ClassRef(st, "Fetches");
+            st.Classes.Converters = ClassRef(st, "Converters");
+            st.Classes.SFetches = ClassRef(st, "SFetches");
+            st.Classes.SConverters = ClassRef(st, "SConverters");
+            st.Classes.AppletTcp = ClassRef(st, "AppletTCP");
+            st.Classes.Concat = ClassRef(st, "Concat");
+            lua_settop(L, 0);
+        }
+        finally
+        {
+            st.Exit();
+        }
+
+        OnStateReady?.Invoke(st);
+        return st;
+    }
+
+    private static int ClassRef(LuaState st, string name)
+    {
+        LuaStack.GetField(st.L, -1, name);
+        return st.Ref();
+    }
+
+    private static void PushNames(IntPtr L, IReadOnlyList<string> names)
+    {
+        lua_createtable(L, names.Count, 0);
+        for (int i = 0; i < names.Count; i++)
+        {
+            LuaStack.PushString(L, names[i]);
+            lua_rawseti(L, -2, i + 1);
+        }
+    }
+
+    internal LuaRegistration Register(Dictionary<string, LuaRegistration> table, string name, LuaFunctionRef fn)
+    {
+        lock (table)
+        {
+            if (!table.TryGetValue(name, out var reg))
+            {
+                reg = new LuaRegistration(name, _perWorker.Length);
+                table[name] = reg;
+            }
+            else if (reg.Has(fn.State))
+            {
+                // HAProxy replaces a function registered twice in the same state, with a warning.
+                ProcessLog.Instance.Warning($"Lua function '{name}' registered twice: the last one is used.");
+            }
+
+            reg.Set(fn);
+            return reg;
+        }
+    }
+
+    internal void AddInit(LuaFunctionRef fn) => _inits.Add(fn);
+
+    internal void AddTask(LuaFunctionRef fn)
+    {
+        lock (_pendingTasks)
+        {
+            if (_started)
+            {
+                StartTask(fn);
+            }
+            else
+            {
+                _pendingTasks.Add(fn);
+            }
+        }
+    }
+
+    /// <summary>Runs the functions registered with core.register_init (after the configuration is built). Returns errors.</summary>
+    public List<string> RunInits()
+    {
+        var errors = new List<string>();
+        foreach (var fn in _inits)
+        {
+            var st = fn.State;
+            st.Enter();
+            try
+            {
+                var exec = st.NewExecution(fn.Ref, LuaContextKind.Init, "init", TimeSpan.Zero);
+                var outcome = LuaRunner.RunSync(exec);
+                exec.Release();
+                if (outcome is not (LuaOutcome.Ok or LuaOutcome.Done))
+                {
+                    errors.Add(exec.ErrorMessage ?? "init failed");
+                }
+            }
+            finally
+            {
+                st.Exit();
+            }
+        }
+
+        return errors;
+    }
+
+    /// <summary>Starts the tasks registered so far (and, from now on, every new one at once).</summary>
+    public void StartTasks()
+    {
+        lock (_pendingTasks)
+        {
+            _started = true;
+            foreach (var fn in _pendingTasks)
+            {
+                StartTask(fn);
+            }
+
+            _pendingTasks.Clear();
+        }
+    }
+
+    private void StartTask(LuaFunctionRef fn)
+    {
+        var t = Task.Run(() => LuaRunner.RunTaskAsync(fn, Settings.TaskTimeout, _stopping.Token));
+        lock (_runningTasks)
+        {
+            _runningTasks.Add(t);
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        Task[] tasks;
+        lock (_runningTasks)
+        {
+            tasks = [.. _runningTasks];
+        }
+
+        try
+        {
+            Task.WaitAll(tasks, TimeSpan.FromSeconds(2));
+        }
+        catch (AggregateException)
+        {
+            // tasks stopped by cancellation
+        }
+
+        foreach (var st in States.ToList())
+        {
+            st.Dispose();
+        }
+
+        _stopping.Dispose();
+    }
+
+    private static byte[] LoadPrelude()
+    {
+        using var s = Assembly.GetExecutingAssembly().GetManifestResourceStream("HaLua.DataPlane.Lua.Prelude.prelude.lua")
+            ?? throw new InvalidOperationException("prelude resource missing");
+        using var ms = new MemoryStream();
+        s.CopyTo(ms);
+        return ms.ToArray();
+    }
+
+    private static RawFunctions CreateRawFunctions()
+    {
+        var r = new RawFunctions();
+        CoreClass.Register(r);
+        AppletTcpClass.Register(r);
+        TxnClass.Register(r);
+        ChannelClass.Register(r);
+        return r;
+    }
+
+    internal static string Describe(IEnumerable<string> errors) => new StringBuilder().AppendJoin(Environment.NewLine, errors).ToString();
+}

@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using HaLua.DataPlane.Lua.Interop;
+using static HaLua.DataPlane.Lua.Native.LuaApi;
+
+namespace HaLua.DataPlane.Lua;
+
+/// <summary>
+/// One run of a Lua function as a coroutine of a <see cref="LuaState"/>: the resume loop's unit.
+/// Resume only while holding <see cref="LuaState.Gate"/>. The owner (stream, task, sample
+/// evaluation) decides what each <see cref="LuaOutcome"/> means.
+/// </summary>
+internal sealed class LuaExecution
+{
+    private readonly long _budgetTicks;
+    private long _usedTicks;
+    private long _sliceStart;
+    private int _pendingArgs;
+    private bool _finished;
+
+    public LuaExecution(LuaState state, IntPtr thread, int threadRef, LuaContextKind kind, string name, TimeSpan budget)
+    {
+        State = state;
+        Thread = thread;
+        ThreadRef = threadRef;
+        Kind = kind;
+        Name = name;
+        _budgetTicks = budget <= TimeSpan.Zero ? 0 : (long)(budget.TotalSeconds * Stopwatch.Frequency);
+    }
+
+    public LuaState State { get; }
+
+    /// <summary>The coroutine (a Lua thread) this execution runs on.</summary>
+    public IntPtr Thread { get; }
+
+    public int ThreadRef { get; }
+
+    public LuaContextKind Kind { get; }
+
+    /// <summary>The registered name (service, action, fetch...) for logs and errors.</summary>
+    public string Name { get; }
+
+    /// <summary>What the execution waits for when it yielded; null for a pre-emption or core.yield.</summary>
+    public ILuaWaitable? Waiter { get; set; }
+
+    /// <summary>The object the execution serves: an applet, a TXN... (for context checks).</summary>
+    public object? Owner { get; set; }
+
+    /// <summary>Set by core.done()/txn:done(): the next yield ends the execution.</summary>
+    public bool DoneRequested { get; set; }
+
+    public bool ForcedYield { get; private set; }
+
+    public bool TimedOut { get; private set; }
+
+    public string? ErrorMessage { get; private set; }
+
+    public int ResultCount { get; private set; }
+
+    public long Yields { get; private set; }
+
+    public TimeSpan LuaTime => TimeSpan.FromSeconds((double)_usedTicks / Stopwatch.Frequency);
+
+    /// <summary>Arguments pushed on <see cref="Thread"/> for the first resume (after the function itself).</summary>
+    public void SetArgumentCount(int n) => _pendingArgs = n;
+
+    /// <summary>Runs the coroutine until it returns, yields or fails. The caller holds the state's gate.</summary>
+    public LuaOutcome Resume()
+    {
+        if (_finished)
+        {
+            throw new InvalidOperationException("execution already finished");
+        }
+
+        var previous = State.Current;
+        State.Current = this;
+        ForcedYield = false;
+        Waiter = null;
+        int nargs = _pendingArgs;
+        _pendingArgs = 0;
+        _sliceStart = Stopwatch.GetTimestamp();
+        int depth = State.SuspendCallbackDepth();
+        int status = lua_resume(Thread, State.L, nargs, out int nres);
+        State.RestoreCallbackDepth(depth);
+        _usedTicks += Stopwatch.GetTimestamp() - _sliceStart;
+        State.Current = previous;
+
+        switch (status)
+        {
+            case LUA_YIELD:
+                Yields++;
+                if (TimedOut)
+                {
+                    lua_pop(Thread, nres);
+                    return Finish(LuaOutcome.Timeout, $"Lua {KindName} '{Name}': execution timeout");
+                }
+
+                if (DoneRequested)
+                {
+                    // core.done(value) yields its value: keep it as the result.
+                    ResultCount = nres;
+                    _finished = true;
+                    return LuaOutcome.Done;
+                }
+
+                lua_pop(Thread, nres);
+                if (ForcedYield)
+                {
+                    State.Stats.ForcedYields++;
+                }
+
+                return LuaOutcome.Yield;
+
+            case LUA_OK:
+                ResultCount = nres;
+                _finished = true;
+                return LuaOutcome.Ok;
+
+            case LUA_ERRMEM:
+                return Finish(LuaOutcome.OutOfMemory, $"Lua {KindName} '{Name}': out of memory (tune.lua.maxmem)");
+
+            default:
+                string msg = LuaStack.ToStringOrNull(Thread, -1) ?? $"({LuaStack.TypeName(Thread, -1)} error object)";
+                return Finish(LuaOutcome.Error, $"Lua {KindName} '{Name}': runtime error: " + LuaStack.Traceback(State.L, Thread, msg));
+        }
+    }
+
+    private LuaOutcome Finish(LuaOutcome outcome, string message)
+    {
+        ErrorMessage = message;
+        _finished = true;
+        State.Stats.Errors++;
+        return outcome;
+    }
+
+    /// <summary>Called by the count hook on this execution's thread. Returns true to request a yield.</summary>
+    public bool OnHook()
+    {
+        long now = Stopwatch.GetTimestamp();
+        if (_budgetTicks > 0 && _usedTicks + (now - _sliceStart) > _budgetTicks)
+        {
+            TimedOut = true;
+            return true;
+        }
+
+        // Pre-empt only when another stream waits for this state, as HAProxy's forced yield lets others run.
+        if (State.Gate.Waiting > 0 && Kind is not (LuaContextKind.Fetch or LuaContextKind.Converter or LuaContextKind.Body or LuaContextKind.Init))
+        {
+            ForcedYield = true;
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Gives the coroutine back to the state's pool (or closes it). The caller holds the gate.</summary>
+    public void Release()
+    {
+        State.ReturnThread(this);
+    }
+
+    private string KindName => Kind switch
+    {
+        LuaContextKind.Body => "body",
+        LuaContextKind.Init => "init",
+        LuaContextKind.Task => "task",
+        LuaContextKind.Action => "action",
+        LuaContextKind.Fetch => "sample-fetch",
+        LuaContextKind.Converter => "converter",
+        LuaContextKind.Service => "service",
+        LuaContextKind.Cli => "cli",
+        _ => "function",
+    };
+}

@@ -1,0 +1,109 @@
+using HaLua.DataPlane.Logging;
+
+namespace HaLua.DataPlane.Lua;
+
+/// <summary>Something that acts after each resume slice (an applet flushes what the script sent).</summary>
+internal interface ILuaSliceOwner
+{
+    ValueTask AfterSliceAsync();
+}
+
+/// <summary>The resume loops: synchronous (body, init, fetch, converter) and asynchronous (task, action, service).</summary>
+internal static class LuaRunner
+{
+    /// <summary>Runs to completion on the calling thread; the caller holds the state's gate.</summary>
+    public static LuaOutcome RunSync(LuaExecution exec)
+    {
+        while (true)
+        {
+            var outcome = exec.Resume();
+            if (outcome != LuaOutcome.Yield)
+            {
+                return outcome;
+            }
+
+            if (exec.Waiter is { } w)
+            {
+                // Only body and init may wait here (core.sleep at start-up): nothing else runs yet.
+                w.WaitAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            }
+        }
+    }
+
+    /// <summary>Runs to completion without blocking a thread: each yield releases the state until what it waits for is ready.</summary>
+    public static async ValueTask<LuaOutcome> RunAsync(LuaExecution exec, ILuaSliceOwner? owner, CancellationToken cancellationToken)
+    {
+        var st = exec.State;
+        while (true)
+        {
+            LuaOutcome outcome;
+            await st.EnterAsync().ConfigureAwait(false);
+            try
+            {
+                outcome = exec.Resume();
+            }
+            finally
+            {
+                st.Exit();
+            }
+
+            if (owner is not null)
+            {
+                await owner.AfterSliceAsync().ConfigureAwait(false);
+            }
+
+            if (outcome != LuaOutcome.Yield)
+            {
+                return outcome;
+            }
+
+            try
+            {
+                if (exec.Waiter is { } w)
+                {
+                    await w.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await Task.Yield();
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return LuaOutcome.Done;
+            }
+        }
+    }
+
+    /// <summary>Runs a core.register_task function until it returns or the engine stops.</summary>
+    public static async Task RunTaskAsync(LuaFunctionRef fn, TimeSpan budget, CancellationToken stopping)
+    {
+        var st = fn.State;
+        LuaExecution exec;
+        await st.EnterAsync().ConfigureAwait(false);
+        try
+        {
+            exec = st.NewExecution(fn.Ref, LuaContextKind.Task, "task", budget);
+        }
+        finally
+        {
+            st.Exit();
+        }
+
+        var outcome = await RunAsync(exec, null, stopping).ConfigureAwait(false);
+        if (outcome is LuaOutcome.Error or LuaOutcome.Timeout or LuaOutcome.OutOfMemory)
+        {
+            ProcessLog.Instance.Alert(exec.ErrorMessage ?? "task failed");
+        }
+
+        await st.EnterAsync().ConfigureAwait(false);
+        try
+        {
+            exec.Release();
+        }
+        finally
+        {
+            st.Exit();
+        }
+    }
+}

@@ -1,0 +1,223 @@
+-- HaLua prelude: HAProxy's Lua classes built over the raw C# functions.
+-- C# never raises a Lua error nor yields (that would longjmp through managed frames): a raw
+-- function returns ERR, message (raised here, at the caller's level) or YIELD (we yield here
+-- to the scheduler, which resumes us when what the function waits for is ready).
+local raw, ERR, YIELD, fetch_names, converter_names = ...
+
+local error, yield, type, setmetatable, rawget, rawset, tostring, select =
+      error, coroutine.yield, type, setmetatable, rawget, rawset, tostring, select
+local tconcat, tinsert = table.concat, table.insert
+
+local function chk(a, b, ...)
+  if a == ERR then error(b, 2) end
+  return a, b, ...
+end
+
+-- May fail.
+local function wrap(f)
+  return function(...) return chk(f(...)) end
+end
+
+-- Blocking, retried: the function returns YIELD until its result is ready.
+local function wrap_block(f)
+  return function(...)
+    local a, b, c, d = f(...)
+    while a == YIELD do
+      yield()
+      a, b, c, d = f(...)
+    end
+    if a == ERR then error(b, 2) end
+    return a, b, c, d
+  end
+end
+
+-- Blocking once: YIELD, results -> yield, then return the results.
+local function wrap_wait(f)
+  return function(...)
+    local a, b, c, d = f(...)
+    if a == YIELD then
+      yield()
+      return b, c, d
+    end
+    if a == ERR then error(b, 2) end
+    return a, b, c, d
+  end
+end
+
+local classes = {}
+local function class(name)
+  local methods = {}
+  local mt = { __index = methods, __name = name, __metatable = name }
+  classes[name] = mt
+  return methods, mt
+end
+
+---------------------------------------------------------------------------------------------
+-- core
+---------------------------------------------------------------------------------------------
+core = {
+  emerg = 0, alert = 1, crit = 2, err = 3, warning = 4, notice = 5, info = 6, debug = 7,
+}
+
+local raw_log = raw.log
+core.log = wrap(raw_log)
+function core.Debug(msg) return chk(raw_log(7, msg)) end
+function core.Info(msg) return chk(raw_log(6, msg)) end
+function core.Warning(msg) return chk(raw_log(4, msg)) end
+function core.Alert(msg) return chk(raw_log(1, msg)) end
+
+core.register_service = wrap(raw.register_service)
+core.register_action = wrap(raw.register_action)
+core.register_fetches = wrap(raw.register_fetches)
+core.register_converters = wrap(raw.register_converters)
+core.register_init = wrap(raw.register_init)
+core.register_task = wrap(raw.register_task)
+core.register_cli = wrap(raw.register_cli)
+
+core.msleep = wrap_wait(raw.msleep)
+function core.sleep(s)
+  local a, b = raw.sleep(s)
+  if a == YIELD then yield() return end
+  if a == ERR then error(b, 2) end
+end
+
+function core.yield()
+  local a, b = raw.yield()
+  if a == ERR then error(b, 2) end
+  yield()
+end
+
+function core.done(...)
+  local a, b = raw.done()
+  if a == ERR then error(b, 2) end
+  yield(...)
+end
+
+core.now = wrap(raw.now)
+core.get_info = wrap(raw.get_info)
+core.set_nice = wrap(raw.set_nice)
+core.http_date = wrap(raw.http_date)
+core.imf_date = wrap(raw.imf_date)
+core.rfc850_date = wrap(raw.rfc850_date)
+core.asctime_date = wrap(raw.asctime_date)
+core.parse_addr = wrap(raw.parse_addr)
+core.match_addr = wrap(raw.match_addr)
+core.tokenize = wrap(raw.tokenize)
+
+-- Concat: parts kept in a table, joined once by dump(): linear time.
+local Concat, Concat_mt = class("Concat")
+function core.concat()
+  return setmetatable({ n = 0, parts = {} }, Concat_mt)
+end
+function Concat.add(c, s)
+  local t = type(s)
+  if t ~= "string" and t ~= "number" then
+    error("Concat.add: bad argument #1 (string expected, got " .. t .. ")", 2)
+  end
+  local n = c.n + 1
+  c.n = n
+  c.parts[n] = s
+end
+function Concat.dump(c)
+  return tconcat(c.parts, "", 1, c.n)
+end
+
+---------------------------------------------------------------------------------------------
+-- Fetches / Converters: one method per registry entry (dots written as underscores).
+---------------------------------------------------------------------------------------------
+local Fetches = class("Fetches")
+local Converters = class("Converters")
+local raw_fetch, raw_convert = raw.fetch, raw.convert
+
+local function sample_methods(names, rawf, methods, stringify)
+  for id, name in ipairs(names) do
+    local f
+    if stringify then
+      f = function(self, ...)
+        local v = chk(rawf(self, id, ...))
+        if v == nil then return "" end
+        return tostring(v)
+      end
+    else
+      f = function(self, ...) return chk(rawf(self, id, ...)) end
+    end
+    methods[name] = f
+    local u = name:gsub("%.", "_"):gsub("-", "_")
+    methods[u] = f
+  end
+end
+sample_methods(fetch_names, raw_fetch, Fetches, false)
+sample_methods(converter_names, raw_convert, Converters, false)
+-- The string variants are separate classes so `sf`/`sc` always return strings.
+local SFetches = class("SFetches")
+local SConverters = class("SConverters")
+sample_methods(fetch_names, raw_fetch, SFetches, true)
+sample_methods(converter_names, raw_convert, SConverters, true)
+
+---------------------------------------------------------------------------------------------
+-- Channel (TCP mode; HTTP mode refuses raw writes as HAProxy 2.x does)
+---------------------------------------------------------------------------------------------
+local Channel = class("Channel")
+Channel.dup = wrap_block(raw.channel_dup)
+Channel.get = wrap_block(raw.channel_get)
+Channel.getline = wrap_block(raw.channel_getline)
+Channel.set = wrap(raw.channel_set)
+Channel.append = wrap(raw.channel_append)
+Channel.send = wrap_block(raw.channel_send)
+Channel.get_in_len = wrap(raw.channel_get_in_len)
+Channel.get_out_len = wrap(raw.channel_get_out_len)
+Channel.get_in_length = Channel.get_in_len
+Channel.get_out_length = Channel.get_out_len
+Channel.forward = wrap(raw.channel_forward)
+Channel.is_full = wrap(raw.channel_is_full)
+
+---------------------------------------------------------------------------------------------
+-- TXN
+---------------------------------------------------------------------------------------------
+local TXN = class("TXN")
+local raw_txn_log = raw.txn_log
+TXN.log = wrap(raw_txn_log)
+function TXN.deflog(txn, msg) return chk(raw_txn_log(txn, -1, msg)) end
+function TXN.Debug(txn, msg) return chk(raw_txn_log(txn, 7, msg)) end
+function TXN.Info(txn, msg) return chk(raw_txn_log(txn, 6, msg)) end
+function TXN.Warning(txn, msg) return chk(raw_txn_log(txn, 4, msg)) end
+function TXN.Alert(txn, msg) return chk(raw_txn_log(txn, 1, msg)) end
+TXN.get_priv = wrap(raw.get_priv)
+TXN.set_priv = wrap(raw.set_priv)
+TXN.set_var = wrap(raw.set_var)
+TXN.unset_var = wrap(raw.unset_var)
+TXN.get_var = wrap(raw.get_var)
+TXN.set_loglevel = wrap(raw.txn_set_loglevel)
+TXN.set_tos = wrap(raw.txn_set_tos)
+TXN.set_mark = wrap(raw.txn_set_mark)
+function TXN.done(txn, ...)
+  local a, b = raw.txn_done(txn)
+  if a == ERR then error(b, 2) end
+  yield()
+end
+
+---------------------------------------------------------------------------------------------
+-- AppletTCP
+---------------------------------------------------------------------------------------------
+local AppletTCP = class("AppletTCP")
+AppletTCP.getline = wrap_block(raw.applet_tcp_getline)
+AppletTCP.receive = wrap_block(raw.applet_tcp_receive)
+AppletTCP.send = wrap_wait(raw.applet_tcp_send)
+AppletTCP.get_priv = TXN.get_priv
+AppletTCP.set_priv = TXN.set_priv
+AppletTCP.set_var = TXN.set_var
+AppletTCP.unset_var = TXN.unset_var
+AppletTCP.get_var = TXN.get_var
+
+-- Raises an error at the next instruction of a coroutine (used to stop a timed-out script that
+-- runs inside a user coroutine, where the scheduler cannot pre-empt it).
+local dsethook = debug.sethook
+local function kill_thread(co)
+  dsethook(co, function() error("execution timeout", 0) end, "", 1)
+end
+
+-- Every table an object may need, in one place for C#.
+return {
+  classes = classes,
+  kill_thread = kill_thread,
+}

@@ -1,0 +1,57 @@
+using System.Net.Sockets;
+using HaLua.DataPlane.Streams;
+
+namespace HaLua.DataPlane.Lua;
+
+/// <summary>What a stream offers to the Lua TXN of its actions.</summary>
+internal interface ILuaTxnHost
+{
+    ChannelBuffer Request { get; }
+
+    ChannelBuffer Response { get; }
+
+    bool IsHttp { get; }
+
+    Socket ClientSocket { get; }
+
+    string ProxyName { get; }
+
+    /// <summary>The request's log level (txn:set_loglevel), -1 when not set.</summary>
+    int LogLevel { get; set; }
+
+    /// <summary>Reads more into the channel; returns when something arrived or the input closed.</summary>
+    ValueTask FillAsync(bool request, CancellationToken cancellationToken);
+
+    /// <summary>Sends what Channel.send scheduled on the response to the client now.</summary>
+    ValueTask FlushResponseOutputAsync();
+
+    /// <summary>txn:done(): end the stream after this action.</summary>
+    void Terminate();
+}
+
+/// <summary>The C# object behind a Lua TXN: one per action run, over the stream's channels.</summary>
+internal sealed class TxnContext(ILuaTxnHost host, LuaActionTargets phase) : LuaStreamContext, ILuaSliceOwner
+{
+    public ILuaTxnHost Host { get; } = host;
+
+    /// <summary>Which rule set runs the action (tcp-req, tcp-res...): what a Channel may read.</summary>
+    public LuaActionTargets Phase { get; } = phase;
+
+    public ChannelContext RequestChannel => field ??= new ChannelContext(this, true);
+
+    public ChannelContext ResponseChannel => field ??= new ChannelContext(this, false);
+
+    public ValueTask AfterSliceAsync() => Host.Response.OutLength > 0 && Phase is LuaActionTargets.TcpRes ? Host.FlushResponseOutputAsync() : ValueTask.CompletedTask;
+}
+
+/// <summary>The C# object behind a Lua Channel (txn.req / txn.res).</summary>
+internal sealed class ChannelContext(TxnContext txn, bool isRequest) : ILuaWaitable
+{
+    public TxnContext Txn { get; } = txn;
+
+    public bool IsRequest { get; } = isRequest;
+
+    public ChannelBuffer Buffer => IsRequest ? Txn.Host.Request : Txn.Host.Response;
+
+    public ValueTask WaitAsync(CancellationToken cancellationToken) => Txn.Host.FillAsync(IsRequest, cancellationToken);
+}

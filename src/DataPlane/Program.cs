@@ -1,0 +1,6 @@
+namespace HaLua.DataPlane;
+
+internal static class Program
+{
+    public static int Main() => 0;
+}

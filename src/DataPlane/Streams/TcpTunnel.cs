@@ -1,0 +1,98 @@
+using System.Buffers;
+using System.Net.Sockets;
+
+namespace HaLua.DataPlane.Streams;
+
+/// <summary>Byte counts of a finished tunnel.</summary>
+internal readonly record struct TunnelResult(long ClientToServer, long ServerToClient, bool ClientAborted, bool ServerAborted);
+
+/// <summary>
+/// Moves bytes both ways between two connected sockets: back-pressure by awaiting each send
+/// before the next receive, half-close forwarded (FIN on one side becomes a shutdown of the
+/// other's send side), pooled buffers, no allocation per transfer.
+/// </summary>
+internal static class TcpTunnel
+{
+    private const int BufferSize = 16 * 1024;
+
+    public static async Task<TunnelResult> RunAsync(Socket client, Socket server, IdleWatch idle, Action<long>? onClientBytes = null, Action<long>? onServerBytes = null)
+    {
+        var ct = idle.Token;
+        var up = PumpAsync(client, server, idle, fromClient: true, onClientBytes, ct);
+        var down = PumpAsync(server, client, idle, fromClient: false, onServerBytes, ct);
+        var first = await Task.WhenAny(up, down).ConfigureAwait(false);
+        var firstResult = await first.ConfigureAwait(false);
+        if (firstResult.Aborted)
+        {
+            // An error on one side ends both: close the sockets to unblock the other pump.
+            Abort(client);
+            Abort(server);
+        }
+
+        var upResult = await up.ConfigureAwait(false);
+        var downResult = await down.ConfigureAwait(false);
+        return new TunnelResult(upResult.Bytes, downResult.Bytes, upResult.Aborted, downResult.Aborted);
+    }
+
+    private readonly record struct PumpResult(long Bytes, bool Aborted);
+
+    private static async Task<PumpResult> PumpAsync(Socket from, Socket to, IdleWatch idle, bool fromClient, Action<long>? onBytes, CancellationToken ct)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        long total = 0;
+        try
+        {
+            while (true)
+            {
+                int n = await from.ReceiveAsync(buffer.AsMemory(), SocketFlags.None, ct).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    try
+                    {
+                        to.Shutdown(SocketShutdown.Send);
+                    }
+                    catch (SocketException)
+                    {
+                        // peer already gone
+                    }
+
+                    return new PumpResult(total, false);
+                }
+
+                if (fromClient)
+                {
+                    idle.ClientActivity();
+                }
+                else
+                {
+                    idle.ServerActivity();
+                }
+
+                await to.SendAsync(buffer.AsMemory(0, n), SocketFlags.None, ct).ConfigureAwait(false);
+                total += n;
+                onBytes?.Invoke(n);
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            return new PumpResult(total, true);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    public static void Abort(Socket s)
+    {
+        try
+        {
+            s.LingerState = new LingerOption(true, 0);
+            s.Close();
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // already closed
+        }
+    }
+}
