@@ -16,6 +16,9 @@ public sealed record HaLuaConfig(GlobalConfig Global, ImmutableArray<ProxyConfig
         Proxies.FirstOrDefault(p => p.Name == name && (p.Capabilities & cap) != 0);
 }
 
+/// <summary><c>lua-prepend-path PATH [path|cpath]</c>.</summary>
+public sealed record LuaPrependPath(string Path, bool CPath);
+
 public sealed record LuaLoadConfig(string Path, bool PerThread, ImmutableArray<string> Args, SourceLocation Location);
 
 public enum LogTargetKind { Stdout, Stderr, Udp }
@@ -28,7 +31,7 @@ public sealed record StatsSocketConfig(string Address, ImmutableDictionary<strin
 public sealed record GlobalConfig
 {
     public ImmutableArray<LuaLoadConfig> LuaLoads { get; init; } = [];
-    public ImmutableArray<string> LuaPrependPaths { get; init; } = [];
+    public ImmutableArray<LuaPrependPath> LuaPrependPaths { get; init; } = [];
     /// <summary>Worker count; HAProxy's default is the number of CPUs available.</summary>
     public int NbThread { get; init; } = Environment.ProcessorCount;
     public int MaxConn { get; init; } = 100_000;
@@ -125,6 +128,11 @@ public sealed record ProxyConfig(string Name, ProxyCapabilities Capabilities, So
     public TimeSpan InspectDelay { get; init; }
     public ImmutableArray<TcpRuleConfig> TcpRequestContent { get; init; } = [];
     public ImmutableArray<TcpRuleConfig> TcpResponseContent { get; init; } = [];
+    /// <summary><c>log global</c>: the proxy logs to the global targets.</summary>
+    public bool LogGlobal { get; init; }
+    public ImmutableArray<LogTargetConfig> Logs { get; init; } = [];
+    /// <summary>Numeric id (HAProxy's <c>id</c>, else assigned in declaration order from 1... as HAProxy does from 2 for user proxies).</summary>
+    public int Uuid { get; init; }
 }
 
 /// <summary>A configuration error: always names file:line, the section and the keyword.</summary>

@@ -4,6 +4,7 @@ using HaLua.DataPlane.Config;
 using HaLua.DataPlane.Logging;
 using HaLua.DataPlane.Lua.Classes;
 using HaLua.DataPlane.Lua.Interop;
+using HaLua.DataPlane.Samples;
 using static HaLua.DataPlane.Lua.Native.LuaApi;
 
 namespace HaLua.DataPlane.Lua;
@@ -25,13 +26,17 @@ internal sealed unsafe class LuaEngine : IDisposable
     private readonly LuaState?[] _perWorker;
     private bool _started;
 
-    public LuaEngine(LuaSettings settings, IReadOnlyList<string>? fetchNames = null, IReadOnlyList<string>? converterNames = null)
+    public LuaEngine(LuaSettings settings, SampleRegistry? samples = null)
     {
         Settings = settings;
         _perWorker = new LuaState?[Math.Max(1, settings.Workers)];
-        FetchNames = fetchNames ?? [];
-        ConverterNames = converterNames ?? [];
+        Samples = samples ?? SampleRegistry.CreateDefault();
+        FetchNames = Samples.FetchNames;
+        ConverterNames = Samples.ConverterNames;
     }
+
+    /// <summary>The registry behind txn.f / txn.c (and where lua.NAME fetches and converters go).</summary>
+    public SampleRegistry Samples { get; }
 
     public LuaSettings Settings { get; }
 
@@ -80,7 +85,7 @@ internal sealed unsafe class LuaEngine : IDisposable
     public LuaState? StateFor(int worker) => _perWorker[worker % _perWorker.Length] ?? _shared;
 
     /// <summary>Loads every lua-load / lua-load-per-thread file and runs its body. Returns the errors (file:line: message).</summary>
-    public List<string> Load(IReadOnlyList<LuaLoadConfig> loads, IReadOnlyList<string> prependPaths)
+    public List<string> Load(IReadOnlyList<LuaLoadConfig> loads, IReadOnlyList<LuaPrependPath> prependPaths)
     {
         var errors = new List<string>();
         foreach (var load in loads)
@@ -148,7 +153,7 @@ internal sealed unsafe class LuaEngine : IDisposable
         }
     }
 
-    private LuaState CreateState(int worker, IReadOnlyList<string> prependPaths)
+    private LuaState CreateState(int worker, IReadOnlyList<LuaPrependPath> prependPaths)
     {
         var st = new LuaState(this, worker, Settings.MaxMemory, Settings.ForcedYield);
         IntPtr L = st.L;
@@ -163,11 +168,12 @@ internal sealed unsafe class LuaEngine : IDisposable
             LuaStack.SetField(L, -2, "__metatable");
             st.Classes.Handle = st.Ref();
 
-            foreach (var path in prependPaths)
+            foreach (var prepend in prependPaths)
             {
                 // lua-prepend-path: package.path = "<path>;" .. package.path
+                string path = prepend.Path;
                 LuaStack.GetGlobal(L, "package");
-                LuaStack.PushString(L, path.EndsWith(".so", StringComparison.Ordinal) ? "cpath" : "path");
+                LuaStack.PushString(L, prepend.CPath ? "cpath" : "path");
                 lua_pushvalue(L, -1);
                 lua_rawget(L, -3);
                 var current = LuaStack.ToStringOrNull(L, -1) ?? "";
@@ -366,6 +372,7 @@ internal sealed unsafe class LuaEngine : IDisposable
         AppletTcpClass.Register(r);
         TxnClass.Register(r);
         ChannelClass.Register(r);
+        FetchesClass.Register(r);
         return r;
     }
 

@@ -4,29 +4,31 @@ using static HaLua.DataPlane.Lua.Native.LuaApi;
 namespace HaLua.DataPlane.Lua;
 
 /// <summary>
-/// What every Lua object of one stream shares (TXN, AppletTCP, AppletHTTP): the private data of
-/// get_priv/set_priv and the stream it belongs to. Released when the stream ends.
+/// The private data of get_priv/set_priv: one per stream, shared by every Lua object of the
+/// stream (TXN of each action, AppletTCP, AppletHTTP). Released when the stream ends.
 /// </summary>
-internal class LuaStreamContext
+internal sealed class LuaPrivSlot
 {
-    private LuaState? _privState;
-    private int _privRef = LUA_NOREF;
+    private LuaState? _state;
+    private int _ref = LUA_NOREF;
 
-    /// <summary>Replaces the private data with the value at <paramref name="idx"/> of L (caller holds the gate).</summary>
-    public void SetPriv(LuaState st, IntPtr L, int idx)
+    public LuaState? State => _state;
+
+    /// <summary>Replaces the data with the value at idx of L (caller holds the gate).</summary>
+    public void Set(LuaState st, IntPtr L, int idx)
     {
-        ReleasePriv();
+        Release();
         lua_pushvalue(L, idx);
-        _privRef = luaL_ref(L, LUA_REGISTRYINDEX);
-        _privState = st;
+        _ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        _state = st;
     }
 
-    /// <summary>Pushes the private data (nil when none, or when it lives in another state).</summary>
-    public void PushPriv(LuaState st, IntPtr L)
+    /// <summary>Pushes the data (nil when none, or when it lives in another state).</summary>
+    public void Push(LuaState st, IntPtr L)
     {
-        if (_privState == st && _privRef != LUA_NOREF)
+        if (_state == st && _ref != LUA_NOREF)
         {
-            lua_rawgeti(L, LUA_REGISTRYINDEX, _privRef);
+            lua_rawgeti(L, LUA_REGISTRYINDEX, _ref);
         }
         else
         {
@@ -34,23 +36,49 @@ internal class LuaStreamContext
         }
     }
 
-    /// <summary>Frees the private data; the caller holds the gate of the state that stored it.</summary>
-    public void ReleasePriv()
+    /// <summary>Frees the data; the caller holds the gate of <see cref="State"/>.</summary>
+    public void Release()
     {
-        if (_privState is { } st && _privRef != LUA_NOREF)
+        if (_state is { } st && _ref != LUA_NOREF)
         {
-            luaL_unref(st.L, LUA_REGISTRYINDEX, _privRef);
+            luaL_unref(st.L, LUA_REGISTRYINDEX, _ref);
         }
 
-        _privState = null;
-        _privRef = LUA_NOREF;
+        _state = null;
+        _ref = LUA_NOREF;
     }
 
-    public LuaState? PrivState => _privState;
+    /// <summary>Frees the data at the end of a stream, taking the gate of the state that holds it.</summary>
+    public async ValueTask ReleaseAsync()
+    {
+        if (_state is not { } st)
+        {
+            return;
+        }
+
+        await st.EnterAsync().ConfigureAwait(false);
+        try
+        {
+            Release();
+        }
+        finally
+        {
+            st.Exit();
+        }
+    }
+}
+
+/// <summary>What every Lua object of one stream shares: its private data and its sample context.</summary>
+internal class LuaStreamContext(LuaPrivSlot priv)
+{
+    public LuaPrivSlot Priv { get; } = priv;
+
+    /// <summary>What txn.f / applet.f fetches read; null where there is no stream (e.g. a CLI command).</summary>
+    public HaLua.DataPlane.Samples.ISampleContext? Samples { get; init; }
 }
 
 /// <summary>The C# object behind a Lua AppletTCP.</summary>
-internal sealed class TcpAppletContext(TcpApplet applet) : LuaStreamContext
+internal sealed class TcpAppletContext(TcpApplet applet, LuaPrivSlot priv) : LuaStreamContext(priv)
 {
     public TcpApplet Applet { get; } = applet;
 }

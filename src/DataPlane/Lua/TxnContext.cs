@@ -30,12 +30,12 @@ internal interface ILuaTxnHost
 }
 
 /// <summary>The C# object behind a Lua TXN: one per action run, over the stream's channels.</summary>
-internal sealed class TxnContext(ILuaTxnHost host, LuaActionTargets phase) : LuaStreamContext, ILuaSliceOwner
+internal sealed class TxnContext(ILuaTxnHost host, LuaPrivSlot priv) : LuaStreamContext(priv), ILuaSliceOwner
 {
     public ILuaTxnHost Host { get; } = host;
 
     /// <summary>Which rule set runs the action (tcp-req, tcp-res...): what a Channel may read.</summary>
-    public LuaActionTargets Phase { get; } = phase;
+    public LuaActionTargets Phase { get; set; } = LuaActionTargets.TcpReq;
 
     public ChannelContext RequestChannel => field ??= new ChannelContext(this, true);
 

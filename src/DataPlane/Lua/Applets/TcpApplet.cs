@@ -46,6 +46,22 @@ internal sealed class TcpApplet : ILuaWaitable, ILuaSliceOwner, IDisposable
 
     public void Consume(int n) => _inStart += n;
 
+    /// <summary>Input that arrived before the applet started (read by earlier rules).</summary>
+    public void Prepend(ReadOnlySpan<byte> data)
+    {
+        if (_inEnd + data.Length > _in.Length)
+        {
+            var bigger = ArrayPool<byte>.Shared.Rent(_inEnd + data.Length);
+            _in.AsSpan(0, _inEnd).CopyTo(bigger);
+            ArrayPool<byte>.Shared.Return(_in);
+            _in = bigger;
+        }
+
+        _in.AsSpan(_inStart, _inEnd - _inStart).CopyTo(_in.AsSpan(_inStart + data.Length));
+        data.CopyTo(_in.AsSpan(_inStart));
+        _inEnd += data.Length;
+    }
+
     /// <summary>Registers "wait for more input" as what the execution waits for.</summary>
     public void WaitForInput(LuaExecution exec)
     {

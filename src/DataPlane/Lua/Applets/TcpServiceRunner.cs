@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using HaLua.DataPlane.Logging;
 using HaLua.DataPlane.Lua.Classes;
+using HaLua.DataPlane.Samples;
 
 namespace HaLua.DataPlane.Lua.Applets;
 
@@ -10,11 +11,26 @@ internal static class TcpServiceRunner
     /// <summary>
     /// Runs the service until it returns, fails or times out (tune.lua.service-timeout), then
     /// flushes what it sent. A runtime error is logged with its traceback and ends only this stream.
+    /// <paramref name="pending"/> is what the client already sent (read by earlier rules).
     /// </summary>
-    public static async Task<LuaOutcome> RunAsync(LuaFunctionRef fn, Socket client, TimeSpan serviceTimeout, TimeSpan clientTimeout, CancellationToken cancellationToken)
+    public static async Task<LuaOutcome> RunAsync(
+        LuaFunctionRef fn,
+        Socket client,
+        TimeSpan serviceTimeout,
+        TimeSpan clientTimeout,
+        CancellationToken cancellationToken,
+        ISampleContext? samples = null,
+        HaLua.DataPlane.Streams.ChannelBuffer? pending = null,
+        LuaPrivSlot? priv = null)
     {
         using var applet = new TcpApplet(client, clientTimeout);
-        var ctx = new TcpAppletContext(applet);
+        if (pending is { Total: > 0 })
+        {
+            applet.Prepend(pending.All.Span);
+        }
+
+        priv ??= new LuaPrivSlot();
+        var ctx = new TcpAppletContext(applet, priv) { Samples = samples };
         var st = fn.State;
         LuaExecution exec;
         await st.EnterAsync().ConfigureAwait(false);
@@ -39,7 +55,6 @@ internal static class TcpServiceRunner
         await st.EnterAsync().ConfigureAwait(false);
         try
         {
-            ctx.ReleasePriv();
             exec.Release();
         }
         finally
@@ -47,6 +62,7 @@ internal static class TcpServiceRunner
             st.Exit();
         }
 
+        await priv.ReleaseAsync().ConfigureAwait(false);
         return outcome;
     }
 }

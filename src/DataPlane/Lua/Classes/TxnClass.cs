@@ -57,7 +57,7 @@ internal static unsafe class TxnClass
 
     private static int GetPrivImpl(IntPtr L, LuaState st)
     {
-        LuaCallback.Self<LuaStreamContext>(L, 1, "get_priv").PushPriv(st, L);
+        LuaCallback.Self<LuaStreamContext>(L, 1, "get_priv").Priv.Push(st, L);
         return 1;
     }
 
@@ -67,13 +67,13 @@ internal static unsafe class TxnClass
     private static int SetPrivImpl(IntPtr L, LuaState st)
     {
         var ctx = LuaCallback.Self<LuaStreamContext>(L, 1, "set_priv");
-        if (ctx.PrivState is { } other && other != st)
+        if (ctx.Priv.State is { } other && other != st)
         {
             throw new LuaArgumentException("set_priv: the private data belongs to another Lua state (lua-load vs lua-load-per-thread)");
         }
 
         lua_settop(L, 2);
-        ctx.SetPriv(st, L, 2);
+        ctx.Priv.Set(st, L, 2);
         return 0;
     }
 

@@ -1,0 +1,362 @@
+using System.Collections.Immutable;
+using System.Net;
+using HaLua.DataPlane.Logging;
+
+namespace HaLua.DataPlane.Config;
+
+/// <summary>The <c>global</c> section.</summary>
+internal sealed partial class ConfigParser
+{
+    private void ParseGlobal(ConfigLine line)
+    {
+        var w = line.Words;
+        var loc = line.Location;
+        string kw = w[0];
+        switch (kw)
+        {
+            case "lua-load":
+            case "lua-load-per-thread":
+                if (w.Count < 2)
+                {
+                    Error(loc, kw, $"'{kw}' expects a path to a Lua file");
+                    return;
+                }
+
+                _global = _global with { LuaLoads = _global.LuaLoads.Add(new LuaLoadConfig(w[1], kw == "lua-load-per-thread", [.. w.Skip(2)], loc)) };
+                return;
+            case "lua-prepend-path":
+                if (w.Count is < 2 or > 3 || (w.Count == 3 && w[2] is not ("path" or "cpath")))
+                {
+                    Error(loc, kw, "'lua-prepend-path' expects a path, optionally followed by 'path' or 'cpath'");
+                    return;
+                }
+
+                _global = _global with { LuaPrependPaths = _global.LuaPrependPaths.Add(new LuaPrependPath(w[1], w.Count == 3 && w[2] == "cpath")) };
+                return;
+            case "nbthread":
+                if (Int(line, 1, 1, 4096) is { } nb)
+                {
+                    _global = _global with { NbThread = nb };
+                }
+
+                return;
+            case "maxconn":
+                if (Int(line, 1, 1, int.MaxValue) is { } mc)
+                {
+                    _global = _global with { MaxConn = mc };
+                }
+
+                return;
+            case "hard-stop-after":
+                if (Time(line, 1) is { } hs)
+                {
+                    _global = _global with { HardStopAfter = hs };
+                }
+
+                return;
+            case "daemon":
+                NoArgs(line);
+                _global = _global with { Daemon = true };
+                return;
+            case "log":
+                if (ParseLog(line, 1) is { } target)
+                {
+                    _global = _global with { Logs = _global.Logs.Add(target) };
+                }
+
+                return;
+            case "stats":
+                ParseStatsSocket(line);
+                return;
+        }
+
+        if (kw.StartsWith("tune.lua.", StringComparison.Ordinal))
+        {
+            ParseTuneLua(line);
+            return;
+        }
+
+        Error(loc, kw, $"unknown keyword '{kw}' in 'global' section");
+    }
+
+    private void ParseTuneLua(ConfigLine line)
+    {
+        string kw = line.Words[0];
+        switch (kw)
+        {
+            case "tune.lua.session-timeout":
+                if (Time(line, 1) is { } st)
+                {
+                    _global = _global with { LuaSessionTimeout = st };
+                }
+
+                break;
+            case "tune.lua.task-timeout":
+                if (Time(line, 1) is { } tt)
+                {
+                    _global = _global with { LuaTaskTimeout = tt };
+                }
+
+                break;
+            case "tune.lua.service-timeout":
+                if (Time(line, 1) is { } svt)
+                {
+                    _global = _global with { LuaServiceTimeout = svt };
+                }
+
+                break;
+            case "tune.lua.forced-yield":
+                if (Int(line, 1, 1, int.MaxValue) is { } fy)
+                {
+                    _global = _global with { LuaForcedYield = fy };
+                }
+
+                break;
+            case "tune.lua.maxmem":
+                if (Int(line, 1, 0, 1 << 20) is { } mb)
+                {
+                    _global = _global with { LuaMaxMem = mb * 1024L * 1024L };
+                }
+
+                break;
+            default:
+                Error(line.Location, kw, $"unknown keyword '{kw}' in 'global' section");
+                break;
+        }
+    }
+
+    private void ParseStatsSocket(ConfigLine line)
+    {
+        var w = line.Words;
+        if (w.Count < 2)
+        {
+            Error(line.Location, "stats", "'stats' expects 'socket <address> [options]'");
+            return;
+        }
+
+        if (w[1] != "socket")
+        {
+            Error(line.Location, $"stats {w[1]}", $"unknown keyword 'stats {w[1]}' in 'global' section");
+            return;
+        }
+
+        if (w.Count < 3)
+        {
+            Error(line.Location, "stats socket", "'stats socket' expects an address (a unix socket path or ipv4@/ipv6@ address)");
+            return;
+        }
+
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 3; i < w.Count; i++)
+        {
+            string opt = w[i];
+            switch (opt)
+            {
+                case "mode":
+                case "level":
+                case "user":
+                case "group":
+                case "uid":
+                case "gid":
+                    if (i + 1 >= w.Count)
+                    {
+                        Error(line.Location, "stats socket", $"'{opt}' expects a value");
+                        return;
+                    }
+
+                    if (opt == "level" && w[i + 1] is not ("user" or "operator" or "admin"))
+                    {
+                        Error(line.Location, "stats socket", $"'level' expects 'user', 'operator' or 'admin', not '{w[i + 1]}'");
+                        return;
+                    }
+
+                    options[opt] = w[++i];
+                    break;
+                case "expose-fd":
+                    if (i + 1 >= w.Count || w[i + 1] != "listeners")
+                    {
+                        Error(line.Location, "stats socket", "'expose-fd' expects 'listeners'");
+                        return;
+                    }
+
+                    options[opt] = w[++i];
+                    break;
+                default:
+                    Error(line.Location, "stats socket", $"unsupported option '{opt}'");
+                    return;
+            }
+        }
+
+        _global = _global with { StatsSockets = _global.StatsSockets.Add(new StatsSocketConfig(w[2], options.ToImmutableDictionary(), line.Location)) };
+    }
+
+    /// <summary><c>log stdout|stderr|ADDR [format F] [len N] FACILITY [max-level [min-level]]</c>.</summary>
+    private LogTargetConfig? ParseLog(ConfigLine line, int at)
+    {
+        var w = line.Words;
+        string kw = string.Join(' ', w.Take(at));
+        if (w.Count <= at)
+        {
+            Error(line.Location, kw, "'log' expects 'global' or '<target> [format <fmt>] [len <n>] <facility> [<level>]'");
+            return null;
+        }
+
+        string target = w[at];
+        LogTargetKind kind;
+        EndPoint? address = null;
+        if (target == "stdout")
+        {
+            kind = LogTargetKind.Stdout;
+        }
+        else if (target == "stderr")
+        {
+            kind = LogTargetKind.Stderr;
+        }
+        else
+        {
+            string t = target.StartsWith("udp@", StringComparison.Ordinal) ? target[4..] : target;
+            if (t.StartsWith('/') || t.Contains('@', StringComparison.Ordinal))
+            {
+                Error(line.Location, kw, $"unsupported log target '{target}' (stdout, stderr or an IP:port for UDP syslog)");
+                return null;
+            }
+
+            ConfigValues.SplitHostPort(t, out string host, out string? portText);
+            int port = 514;
+            if (portText is not null && !ConfigValues.TryParseInt(portText, 1, 65535, out port))
+            {
+                Error(line.Location, kw, $"invalid port in log target '{target}'");
+                return null;
+            }
+
+            if (!IPAddress.TryParse(host, out var ip))
+            {
+                Error(line.Location, kw, $"invalid log target address '{target}'");
+                return null;
+            }
+
+            kind = LogTargetKind.Udp;
+            address = new IPEndPoint(ip, port);
+        }
+
+        string format = "rfc3164";
+        int i = at + 1;
+        while (i < w.Count && w[i] is "format" or "len" or "sample")
+        {
+            if (i + 1 >= w.Count)
+            {
+                Error(line.Location, kw, $"'{w[i]}' expects a value");
+                return null;
+            }
+
+            if (w[i] == "format")
+            {
+                format = w[i + 1];
+                if (format is not ("raw" or "short" or "rfc3164" or "rfc5424" or "local" or "iso" or "timed" or "priority"))
+                {
+                    Error(line.Location, kw, $"unknown log format '{format}'");
+                    return null;
+                }
+            }
+            else if (w[i] == "len" && !ConfigValues.TryParseInt(w[i + 1], 80, 65535, out _))
+            {
+                Error(line.Location, kw, $"invalid log length '{w[i + 1]}'");
+                return null;
+            }
+            else if (w[i] == "sample")
+            {
+                Error(line.Location, kw, "'sample' log sampling is not supported");
+                return null;
+            }
+
+            i += 2;
+        }
+
+        if (i >= w.Count)
+        {
+            Error(line.Location, kw, "missing syslog facility");
+            return null;
+        }
+
+        string facility = w[i++];
+        if (!ProcessLog.IsFacility(facility))
+        {
+            Error(line.Location, kw, $"unknown syslog facility '{facility}'");
+            return null;
+        }
+
+        string? maxLevel = null;
+        if (i < w.Count)
+        {
+            maxLevel = w[i++];
+            if (LogLevels.Parse(maxLevel) < 0)
+            {
+                Error(line.Location, kw, $"unknown log level '{maxLevel}'");
+                return null;
+            }
+        }
+
+        if (i < w.Count)
+        {
+            if (LogLevels.Parse(w[i]) < 0)
+            {
+                Error(line.Location, kw, $"unknown log level '{w[i]}'");
+                return null;
+            }
+
+            i++;
+        }
+
+        if (i < w.Count)
+        {
+            Error(line.Location, kw, $"unexpected argument '{w[i]}'");
+            return null;
+        }
+
+        return new LogTargetConfig(kind, format, facility, maxLevel, address, line.Location);
+    }
+
+    private int? Int(ConfigLine line, int at, int min, int max)
+    {
+        var w = line.Words;
+        if (w.Count != at + 1)
+        {
+            Error(line.Location, string.Join(' ', w.Take(at)), w.Count <= at ? "expects an integer argument" : $"unexpected argument '{w[at + 1]}'");
+            return null;
+        }
+
+        if (!ConfigValues.TryParseInt(w[at], min, max, out int v))
+        {
+            Error(line.Location, string.Join(' ', w.Take(at)), $"invalid value '{w[at]}' (expected an integer between {min} and {max})");
+            return null;
+        }
+
+        return v;
+    }
+
+    private TimeSpan? Time(ConfigLine line, int at)
+    {
+        var w = line.Words;
+        if (w.Count != at + 1)
+        {
+            Error(line.Location, string.Join(' ', w.Take(at)), w.Count <= at ? "expects a time argument" : $"unexpected argument '{w[at + 1]}'");
+            return null;
+        }
+
+        if (!ConfigValues.TryParseTime(w[at], out var t))
+        {
+            Error(line.Location, string.Join(' ', w.Take(at)), $"invalid time '{w[at]}' (expected a number with an optional unit: us, ms, s, m, h, d)");
+            return null;
+        }
+
+        return t;
+    }
+
+    private void NoArgs(ConfigLine line)
+    {
+        if (line.Words.Count > 1)
+        {
+            Error(line.Location, line.Words[0], $"'{line.Words[0]}' takes no argument");
+        }
+    }
+}

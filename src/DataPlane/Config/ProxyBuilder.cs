@@ -1,0 +1,97 @@
+using System.Collections.Immutable;
+
+namespace HaLua.DataPlane.Config;
+
+/// <summary>A proxy (or defaults section) while its lines are parsed.</summary>
+internal sealed class ProxyBuilder
+{
+    private ProxyBuilder(string name, ProxyCapabilities cap, SourceLocation location, bool isDefaults)
+    {
+        Name = name;
+        Capabilities = cap;
+        Location = location;
+        IsDefaults = isDefaults;
+    }
+
+    public string Name { get; }
+
+    public ProxyCapabilities Capabilities { get; }
+
+    public SourceLocation Location { get; }
+
+    public bool IsDefaults { get; }
+
+    // Inherited from defaults.
+    public ProxyMode Mode { get; set; } = ProxyMode.Tcp;
+
+    public TimeoutsConfig Timeouts { get; set; } = new();
+
+    public int MaxConn { get; set; }
+
+    public string? DefaultBackend { get; set; }
+
+    public SourceLocation DefaultBackendLocation { get; set; }
+
+    public BalanceAlgorithm Balance { get; set; } = BalanceAlgorithm.RoundRobin;
+
+    public int Retries { get; set; } = 3;
+
+    public bool Redispatch { get; set; }
+
+    public bool LogGlobal { get; set; }
+
+    public List<LogTargetConfig> Logs { get; private set; } = [];
+
+    // Proxy only.
+    public List<BindConfig> Binds { get; } = [];
+
+    public List<UseBackendRule> UseBackends { get; } = [];
+
+    public List<AclConfig> Acls { get; } = [];
+
+    public List<ServerConfig> Servers { get; } = [];
+
+    public TimeSpan InspectDelay { get; set; }
+
+    public List<TcpRuleConfig> TcpRequestContent { get; } = [];
+
+    public List<TcpRuleConfig> TcpResponseContent { get; } = [];
+
+    public static ProxyBuilder NewDefaults(string? name, SourceLocation location) => new(name ?? "", ProxyCapabilities.None, location, isDefaults: true);
+
+    /// <summary>A new proxy or defaults section inheriting this defaults section's settings.</summary>
+    public ProxyBuilder Derive(string name, ProxyCapabilities cap, SourceLocation location, bool isDefaults) => new(name, cap, location, isDefaults)
+    {
+        Mode = Mode,
+        Timeouts = Timeouts,
+        MaxConn = MaxConn,
+        DefaultBackend = cap.HasFlag(ProxyCapabilities.Frontend) || isDefaults ? DefaultBackend : null,
+        DefaultBackendLocation = DefaultBackendLocation,
+        Balance = Balance,
+        Retries = Retries,
+        Redispatch = Redispatch,
+        LogGlobal = LogGlobal,
+        Logs = [.. Logs],
+    };
+
+    public ProxyConfig Build(int uuid) => new(Name, Capabilities, Location)
+    {
+        Mode = Mode,
+        Binds = [.. Binds],
+        Timeouts = Timeouts,
+        MaxConn = MaxConn,
+        DefaultBackend = DefaultBackend,
+        UseBackends = [.. UseBackends],
+        Acls = [.. Acls],
+        Balance = Balance,
+        Retries = Retries,
+        Redispatch = Redispatch,
+        Servers = [.. Servers],
+        InspectDelay = InspectDelay,
+        TcpRequestContent = [.. TcpRequestContent],
+        TcpResponseContent = [.. TcpResponseContent],
+        LogGlobal = LogGlobal,
+        Logs = [.. Logs],
+        Uuid = uuid,
+    };
+}

@@ -1,0 +1,174 @@
+using System.Net.Sockets;
+using HaLua.DataPlane.Health;
+using HaLua.DataPlane.Listeners;
+using HaLua.DataPlane.Logging;
+using HaLua.DataPlane.Streams;
+
+namespace HaLua.DataPlane.Runtime;
+
+/// <summary>
+/// Runs a generation: its listeners, health checks and Lua tasks, and tracks the streams in
+/// flight so a stop can let them finish (up to hard-stop-after).
+/// </summary>
+internal sealed class DataPlaneHost : IDisposable
+{
+    private readonly CancellationTokenSource _hardStop = new();
+    private readonly HealthCheckService _health = new();
+    private readonly List<Listener> _listeners = [];
+    private readonly object _drainLock = new();
+    private TaskCompletionSource? _drained;
+    private int _active;
+    private int _workerRotor;
+
+    public DataPlaneHost(Generation generation) => Generation = generation;
+
+    public Generation Generation { get; }
+
+    public IReadOnlyList<Listener> Listeners => _listeners;
+
+    public int ActiveStreams => Volatile.Read(ref _active);
+
+    public List<string> Start()
+    {
+        var errors = new List<string>();
+        var g = Generation;
+        ProcessLog.Instance.Configure(g.Config.Global.Logs);
+        errors.AddRange(g.Lua.RunInits());
+        if (errors.Count > 0)
+        {
+            return errors;
+        }
+
+        foreach (var px in g.Proxies.Where(p => p.IsFrontend))
+        {
+            var handler = new FrontendHandler(this, px);
+            int n = 1;
+            foreach (var bind in px.Config.Binds)
+            {
+                var listener = new Listener(bind, bind.Name ?? $"sock-{n}", handler);
+                n++;
+                if (listener.Start() is { } err)
+                {
+                    errors.Add(err);
+                    continue;
+                }
+
+                px.Listeners.Add(listener);
+                _listeners.Add(listener);
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return errors;
+        }
+
+        _health.Start(
+            g.Proxies.Where(p => p.Backend is not null).SelectMany(p => p.Backend!.Servers),
+            CheckTimeout);
+        g.Lua.StartTasks();
+        ProcessLog.Instance.Notice($"HaLua {Program.Version} started: {_listeners.Count} listener(s), {g.Proxies.Count} proxies, {g.Lua.States.Count()} Lua state(s).");
+        return errors;
+    }
+
+    /// <summary>HAProxy: a check connects within timeout check if set, else timeout connect, at most inter.</summary>
+    private static TimeSpan CheckTimeout(HaLua.DataPlane.Model.ServerState s)
+    {
+        var t = s.Backend.Config.Timeouts;
+        var limit = t.Check ?? t.Connect ?? s.Config.Inter;
+        return limit < s.Config.Inter ? limit : s.Config.Inter;
+    }
+
+    internal int NextWorker() => (int)((uint)Interlocked.Increment(ref _workerRotor) % (uint)Math.Max(1, Generation.Config.Global.NbThread));
+
+    internal CancellationToken HardStop => _hardStop.Token;
+
+    internal void StreamStarted() => Interlocked.Increment(ref _active);
+
+    internal void StreamEnded()
+    {
+        if (Interlocked.Decrement(ref _active) == 0)
+        {
+            lock (_drainLock)
+            {
+                _drained?.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>Stops accepting, waits for the streams in flight (at most <paramref name="hardStopAfter"/>), then cuts the rest.</summary>
+    public async Task StopAsync(TimeSpan? hardStopAfter)
+    {
+        foreach (var l in _listeners)
+        {
+            await l.StopAsync().ConfigureAwait(false);
+        }
+
+        Task drained;
+        lock (_drainLock)
+        {
+            _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (Volatile.Read(ref _active) == 0)
+            {
+                _drained.TrySetResult();
+            }
+
+            drained = _drained.Task;
+        }
+
+        if (hardStopAfter is { } limit)
+        {
+            await Task.WhenAny(drained, Task.Delay(limit)).ConfigureAwait(false);
+        }
+        else
+        {
+            await drained.ConfigureAwait(false);
+        }
+
+        if (!drained.IsCompleted)
+        {
+            ProcessLog.Instance.Warning($"hard-stop-after reached: closing {ActiveStreams} stream(s) still in flight.");
+        }
+
+        _hardStop.Cancel();
+        await Task.WhenAny(drained, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
+        await _health.DisposeAsync().ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        Generation.Dispose();
+        _hardStop.Dispose();
+    }
+
+    private sealed class FrontendHandler(DataPlaneHost host, ProxyRuntime frontend) : IConnectionHandler
+    {
+        public async ValueTask WaitForSlotAsync(CancellationToken cancellationToken)
+        {
+            if (frontend.Slots is { } slots)
+            {
+                await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        public async Task HandleAsync(Socket client, Listener listener)
+        {
+            host.StreamStarted();
+            try
+            {
+                await Task.Yield();
+                var stream = new TcpStream(client, frontend, host.Generation, host.NextWorker(), host.HardStop);
+                await stream.RunAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                ProcessLog.Instance.Alert($"stream on {frontend.Name}/{listener.Name} failed: {ex.Message}");
+            }
+            finally
+            {
+                frontend.Slots?.Release();
+                host.StreamEnded();
+            }
+        }
+    }
+}

@@ -1,0 +1,193 @@
+using System.Net;
+using System.Net.Sockets;
+using HaLua.DataPlane.Config;
+using HaLua.DataPlane.Logging;
+using HaLua.DataPlane.Lua;
+using HaLua.DataPlane.Model;
+using HaLua.DataPlane.Samples;
+
+namespace HaLua.DataPlane.Runtime;
+
+/// <summary>Config files → a runnable <see cref="Generation"/>, or every error found (file:line first).</summary>
+internal static class GenerationBuilder
+{
+    public static (Generation? Generation, List<string> Errors) Build(IReadOnlyList<string> files)
+    {
+        var parsed = ConfigParser.ParseFiles(files);
+        foreach (var w in parsed.Warnings)
+        {
+            ProcessLog.Instance.Warning(w);
+        }
+
+        if (parsed.Config is null)
+        {
+            return (null, [.. parsed.Errors.Select(e => e.ToString())]);
+        }
+
+        return Build(parsed.Config);
+    }
+
+    public static (Generation? Generation, List<string> Errors) Build(HaLuaConfig config)
+    {
+        var errors = new List<string>();
+        var g = config.Global;
+        var samples = SampleRegistry.CreateDefault();
+        var lua = new LuaEngine(
+            new LuaSettings(g.LuaSessionTimeout, g.LuaTaskTimeout, g.LuaServiceTimeout, g.LuaForcedYield, g.LuaMaxMem, Math.Max(1, g.NbThread)),
+            samples);
+        errors.AddRange(lua.Load(g.LuaLoads, g.LuaPrependPaths));
+
+        var proxies = config.Proxies.Select(p => new ProxyRuntime(p, g.MaxConn)).ToList();
+        foreach (var px in proxies)
+        {
+            BuildServers(px, errors);
+        }
+
+        foreach (var px in proxies)
+        {
+            CompileRules(px, proxies, lua, samples, errors);
+        }
+
+        var generation = new Generation(config, lua, samples, proxies);
+        if (errors.Count > 0)
+        {
+            generation.Dispose();
+            return (null, errors);
+        }
+
+        return (generation, errors);
+    }
+
+    private static void BuildServers(ProxyRuntime px, List<string> errors)
+    {
+        if (px.Backend is not { } be)
+        {
+            return;
+        }
+
+        var servers = new List<ServerState>();
+        int id = 1;
+        foreach (var s in px.Config.Servers)
+        {
+            var addr = Resolve(s.Host);
+            if (addr is null)
+            {
+                errors.Add($"[{s.Location}] : 'server' in section 'backend {px.Name}': could not resolve address '{s.Host}'");
+                continue;
+            }
+
+            servers.Add(new ServerState(s, id++, be, new IPEndPoint(addr, s.Port)));
+        }
+
+        be.SetServers(servers);
+    }
+
+    private static IPAddress? Resolve(string host)
+    {
+        if (IPAddress.TryParse(host, out var ip))
+        {
+            return ip;
+        }
+
+        try
+        {
+            var all = Dns.GetHostAddresses(host);
+            return all.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? all.FirstOrDefault();
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
+    }
+
+    private static void CompileRules(ProxyRuntime px, List<ProxyRuntime> all, LuaEngine lua, SampleRegistry samples, List<string> errors)
+    {
+        var cfg = px.Config;
+        string section = $"{(cfg.Capabilities == ProxyCapabilities.Frontend ? "frontend" : cfg.Capabilities == ProxyCapabilities.Backend ? "backend" : "listen")} {cfg.Name}";
+        Condition? Cond(ConditionConfig? c, string kw)
+        {
+            if (c is null)
+            {
+                return null;
+            }
+
+            try
+            {
+                return Condition.Compile(c, cfg.Acls, samples);
+            }
+            catch (FormatException ex)
+            {
+                errors.Add($"[{c.Location}] : '{kw}' in section '{section}': {ex.Message}");
+                return null;
+            }
+        }
+
+        TcpRule? Rule(TcpRuleConfig r, string kw, LuaActionTargets target)
+        {
+            var cond = Cond(r.Condition, kw);
+            LuaRegistration? reg = null;
+            switch (r.Kind)
+            {
+                case TcpRuleKind.UseService:
+                    if (!lua.Services.TryGetValue(r.LuaName!, out reg))
+                    {
+                        errors.Add($"[{r.Location}] : '{kw} use-service' in section '{section}': Lua service 'lua.{r.LuaName}' not found (register it with core.register_service)");
+                        return null;
+                    }
+
+                    if (reg.Mode != "tcp")
+                    {
+                        errors.Add($"[{r.Location}] : '{kw} use-service' in section '{section}': Lua service 'lua.{r.LuaName}' is an '{reg.Mode}' service; only 'tcp' services can be used from tcp-request rules");
+                        return null;
+                    }
+
+                    break;
+                case TcpRuleKind.LuaAction:
+                    if (!lua.Actions.TryGetValue(r.LuaName!, out reg))
+                    {
+                        errors.Add($"[{r.Location}] : '{kw}' in section '{section}': Lua action 'lua.{r.LuaName}' not found (register it with core.register_action)");
+                        return null;
+                    }
+
+                    if ((reg.Targets & target) == 0)
+                    {
+                        errors.Add($"[{r.Location}] : '{kw}' in section '{section}': Lua action 'lua.{r.LuaName}' is not registered for '{(target == LuaActionTargets.TcpReq ? "tcp-req" : "tcp-res")}'");
+                        return null;
+                    }
+
+                    if (r.Args.Length != reg.NbArgs)
+                    {
+                        errors.Add($"[{r.Location}] : '{kw}' in section '{section}': Lua action 'lua.{r.LuaName}' expects {reg.NbArgs} argument(s), got {r.Args.Length}");
+                        return null;
+                    }
+
+                    break;
+            }
+
+            return new TcpRule(r.Kind, cond, reg, r.Args, r.Location);
+        }
+
+        px.TcpRequestRules = [.. cfg.TcpRequestContent.Select(r => Rule(r, "tcp-request content", LuaActionTargets.TcpReq)).OfType<TcpRule>()];
+        px.TcpResponseRules = [.. cfg.TcpResponseContent.Select(r => Rule(r, "tcp-response content", LuaActionTargets.TcpRes)).OfType<TcpRule>()];
+        if (cfg.Mode == ProxyMode.Http && px.IsFrontend)
+        {
+            errors.Add($"[{cfg.Location}] : '{section}': 'mode http' is parsed but not served yet by HaLua (the HTTP engine is in progress)");
+        }
+
+        var useBackends = new List<UseBackend>();
+        foreach (var ub in cfg.UseBackends)
+        {
+            var target = all.FirstOrDefault(p => p.IsBackend && p.Name == ub.Backend);
+            if (target is not null)
+            {
+                useBackends.Add(new UseBackend(target, Cond(ub.Condition, "use_backend")));
+            }
+        }
+
+        px.UseBackends = useBackends;
+        if (cfg.DefaultBackend is { } db)
+        {
+            px.DefaultBackend = all.FirstOrDefault(p => p.IsBackend && p.Name == db);
+        }
+    }
+}

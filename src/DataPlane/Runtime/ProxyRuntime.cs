@@ -1,0 +1,75 @@
+using HaLua.DataPlane.Config;
+using HaLua.DataPlane.Listeners;
+using HaLua.DataPlane.Lua;
+using HaLua.DataPlane.Model;
+using HaLua.DataPlane.Samples;
+using HaLua.DataPlane.Stats;
+
+namespace HaLua.DataPlane.Runtime;
+
+/// <summary>A compiled tcp-request / tcp-response content rule.</summary>
+internal sealed record TcpRule(TcpRuleKind Kind, Condition? Condition, LuaRegistration? Lua, IReadOnlyList<string> Args, SourceLocation Location);
+
+/// <summary>A compiled use_backend rule.</summary>
+internal sealed record UseBackend(ProxyRuntime Backend, Condition? Condition);
+
+/// <summary>
+/// One proxy of a generation: its frontend side (listeners, rules, backend choice, maxconn) and/or
+/// its backend side (servers, balancing, response rules). Built once from its config; the parts
+/// that change at runtime (server weights and states, counters) live in mutable state objects.
+/// </summary>
+internal sealed class ProxyRuntime
+{
+    public ProxyRuntime(ProxyConfig config, int globalMaxConn)
+    {
+        Config = config;
+        if (IsBackend)
+        {
+            Backend = new BackendState(config);
+        }
+
+        if (IsFrontend)
+        {
+            int max = config.MaxConn > 0 ? config.MaxConn : globalMaxConn;
+            Slots = new SemaphoreSlim(max, max);
+            MaxConn = max;
+        }
+    }
+
+    public ProxyConfig Config { get; }
+
+    public string Name => Config.Name;
+
+    public bool IsFrontend => Config.Capabilities.HasFlag(ProxyCapabilities.Frontend);
+
+    public bool IsBackend => Config.Capabilities.HasFlag(ProxyCapabilities.Backend);
+
+    public BackendState? Backend { get; }
+
+    /// <summary>Frontend counters (the backend's are <see cref="BackendState.Counters"/>).</summary>
+    public Counters FrontendCounters { get; } = new();
+
+    public int MaxConn { get; }
+
+    /// <summary>Frontend maxconn: a slot per stream.</summary>
+    public SemaphoreSlim? Slots { get; }
+
+    public IReadOnlyList<TcpRule> TcpRequestRules { get; set; } = [];
+
+    public IReadOnlyList<TcpRule> TcpResponseRules { get; set; } = [];
+
+    public IReadOnlyList<UseBackend> UseBackends { get; set; } = [];
+
+    public ProxyRuntime? DefaultBackend { get; set; }
+
+    public List<Listener> Listeners { get; } = [];
+
+    public TimeSpan ClientTimeout => Config.Timeouts.Tunnel ?? Config.Timeouts.Client ?? TimeSpan.Zero;
+
+    public TimeSpan ServerTimeout => Config.Timeouts.Tunnel ?? Config.Timeouts.Server ?? TimeSpan.Zero;
+
+    public TimeSpan ConnectTimeout => Config.Timeouts.Connect ?? TimeSpan.Zero;
+
+    /// <summary>HAProxy: timeout queue defaults to timeout connect.</summary>
+    public TimeSpan QueueTimeout => Config.Timeouts.Queue ?? Config.Timeouts.Connect ?? TimeSpan.Zero;
+}

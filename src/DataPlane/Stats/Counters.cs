@@ -1,0 +1,111 @@
+using System.Diagnostics;
+
+namespace HaLua.DataPlane.Stats;
+
+/// <summary>
+/// Counters of a frontend, backend, server or listener with HAProxy's meanings (the names of
+/// <c>show stat</c>). Updates are single Interlocked operations: no lock, no allocation.
+/// </summary>
+internal sealed class Counters
+{
+    public long Scur;
+    public long Smax;
+    public long Stot;
+    public long Bin;
+    public long Bout;
+    public long Dreq;
+    public long Dresp;
+    public long Ereq;
+    public long Econ;
+    public long Eresp;
+    public long Wretr;
+    public long Wredis;
+    public long Lbtot;
+    public long ChkFail;
+    public long ChkDown;
+    public long Qcur;
+    public long Qmax;
+    public long CliAbrt;
+    public long SrvAbrt;
+
+    private readonly RateCounter _rate = new();
+
+    /// <summary>A session starts: scur, smax, stot and the session rate.</summary>
+    public void SessionStarted()
+    {
+        long cur = Interlocked.Increment(ref Scur);
+        Interlocked.Increment(ref Stot);
+        UpdateMax(ref Smax, cur);
+        _rate.Add();
+    }
+
+    public void SessionEnded() => Interlocked.Decrement(ref Scur);
+
+    public void Queued()
+    {
+        long q = Interlocked.Increment(ref Qcur);
+        UpdateMax(ref Qmax, q);
+    }
+
+    public void Dequeued() => Interlocked.Decrement(ref Qcur);
+
+    public static void Add(ref long counter, long n) => Interlocked.Add(ref counter, n);
+
+    public static void Inc(ref long counter) => Interlocked.Increment(ref counter);
+
+    /// <summary>Sessions per second over the last second (HAProxy's "rate").</summary>
+    public long Rate => _rate.PerSecond;
+
+    public long RateMax => _rate.Max;
+
+    private static void UpdateMax(ref long max, long value)
+    {
+        long m;
+        while (value > (m = Volatile.Read(ref max)) && Interlocked.CompareExchange(ref max, value, m) != m)
+        {
+        }
+    }
+}
+
+/// <summary>Events per second, HAProxy style: the current one-second period blended with the previous one.</summary>
+internal sealed class RateCounter
+{
+    private long _period;
+    private long _current;
+    private long _previous;
+    private long _max;
+
+    public void Add()
+    {
+        long now = Stopwatch.GetTimestamp() / Stopwatch.Frequency;
+        long p = Volatile.Read(ref _period);
+        if (now != p && Interlocked.CompareExchange(ref _period, now, p) == p)
+        {
+            long cur = Interlocked.Exchange(ref _current, 0);
+            Volatile.Write(ref _previous, now == p + 1 ? cur : 0);
+        }
+
+        long c = Interlocked.Increment(ref _current);
+        long m;
+        while (c > (m = Volatile.Read(ref _max)) && Interlocked.CompareExchange(ref _max, c, m) != m)
+        {
+        }
+    }
+
+    public long PerSecond
+    {
+        get
+        {
+            long now = Stopwatch.GetTimestamp() / Stopwatch.Frequency;
+            long p = Volatile.Read(ref _period);
+            if (now == p)
+            {
+                return Volatile.Read(ref _current);
+            }
+
+            return now == p + 1 ? Volatile.Read(ref _current) : 0;
+        }
+    }
+
+    public long Max => Volatile.Read(ref _max);
+}

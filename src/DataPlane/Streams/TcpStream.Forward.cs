@@ -1,0 +1,245 @@
+using System.Net.Sockets;
+using HaLua.DataPlane.Config;
+using HaLua.DataPlane.Logging;
+using HaLua.DataPlane.Lua;
+using HaLua.DataPlane.Lua.Classes;
+using HaLua.DataPlane.Lua.Interop;
+using HaLua.DataPlane.Model;
+using HaLua.DataPlane.Runtime;
+using HaLua.DataPlane.Stats;
+
+namespace HaLua.DataPlane.Streams;
+
+/// <summary>The server side of a TCP stream, and Lua actions.</summary>
+internal sealed partial class TcpStream
+{
+    private async Task ConnectAndForwardAsync(ProxyRuntime bePx, BackendState be)
+    {
+        var token = _idle!.Token;
+        int retries = bePx.Config.Retries;
+        ServerState? previous = null;
+        try
+        {
+            for (int attempt = 0; ; attempt++)
+            {
+                // HAProxy's default redispatch interval: redispatch on the last retry.
+                bool redispatch = bePx.Config.Redispatch && attempt > 0 && attempt == retries;
+                if (_server is null || redispatch)
+                {
+                    previous = _server;
+                    if (previous is not null)
+                    {
+                        ReleaseServer(be, previous);
+                    }
+
+                    var srv = await be.AcquireAsync(Source?.Address, redispatch ? previous : null, bePx.QueueTimeout, token).ConfigureAwait(false);
+                    if (srv is null)
+                    {
+                        // No server usable, or the queue timed out.
+                        return;
+                    }
+
+                    if (redispatch && previous is not null && srv != previous)
+                    {
+                        Counters.Inc(ref be.Counters.Wredis);
+                        Counters.Inc(ref srv.Counters.Wredis);
+                    }
+
+                    _server = srv;
+                    srv.Counters.SessionStarted();
+                }
+
+                if (await TryConnectAsync(_server, bePx.ConnectTimeout, token).ConfigureAwait(false))
+                {
+                    break;
+                }
+
+                if (attempt >= retries)
+                {
+                    Counters.Inc(ref _server.Counters.Econ);
+                    Counters.Inc(ref be.Counters.Econ);
+                    return;
+                }
+
+                Counters.Inc(ref _server.Counters.Wretr);
+                Counters.Inc(ref be.Counters.Wretr);
+
+                // HAProxy's turn-around timer before a retry: min(timeout connect, 1s).
+                var pause = bePx.ConnectTimeout > TimeSpan.Zero && bePx.ConnectTimeout < TimeSpan.FromSeconds(1) ? bePx.ConnectTimeout : TimeSpan.FromSeconds(1);
+                await Task.Delay(pause, token).ConfigureAwait(false);
+            }
+
+            var server = _server!;
+            var ss = _serverSocket!;
+            _idle.SetTimeouts(_frontend.ClientTimeout, bePx.ServerTimeout);
+            _idle.ServerActivity();
+
+            // What the rules left in the request channel goes first.
+            if (Request.Total > 0)
+            {
+                int n = Request.Total;
+                await ss.SendAsync(Request.All, SocketFlags.None, token).ConfigureAwait(false);
+                CountUp(be, server, n);
+                Request.Clear();
+            }
+
+            if (bePx.TcpResponseRules.Count > 0)
+            {
+                await FillAsync(request: false, token).ConfigureAwait(false);
+                foreach (var rule in bePx.TcpResponseRules)
+                {
+                    if (rule.Condition is { } c && !c.Evaluate(this))
+                    {
+                        continue;
+                    }
+
+                    if (rule.Kind == TcpRuleKind.Accept)
+                    {
+                        break;
+                    }
+
+                    if (rule.Kind == TcpRuleKind.Reject)
+                    {
+                        Counters.Inc(ref be.Counters.Dresp);
+                        return;
+                    }
+
+                    await RunActionAsync(rule, LuaActionTargets.TcpRes).ConfigureAwait(false);
+                    if (_terminated)
+                    {
+                        return;
+                    }
+                }
+
+                if (Response.Total > 0)
+                {
+                    int n = Response.Total;
+                    await _client.SendAsync(Response.All, SocketFlags.None, token).ConfigureAwait(false);
+                    CountDown(be, server, n);
+                    Response.Clear();
+                }
+
+                if (Response.InputClosed)
+                {
+                    ss.Shutdown(SocketShutdown.Send);
+                    return;
+                }
+            }
+
+            var result = await TcpTunnel.RunAsync(_client, ss, _idle, n => CountUp(be, server, n), n => CountDown(be, server, n)).ConfigureAwait(false);
+            if (result.ClientAborted && _idle.ExpiredSide != 's')
+            {
+                Counters.Inc(ref _frontend.FrontendCounters.CliAbrt);
+                Counters.Inc(ref server.Counters.CliAbrt);
+                Counters.Inc(ref be.Counters.CliAbrt);
+            }
+            else if (result.ServerAborted)
+            {
+                Counters.Inc(ref server.Counters.SrvAbrt);
+                Counters.Inc(ref be.Counters.SrvAbrt);
+            }
+        }
+        finally
+        {
+            if (_server is { } s)
+            {
+                ReleaseServer(be, s);
+            }
+        }
+    }
+
+    private static void ReleaseServer(BackendState be, ServerState s)
+    {
+        s.Counters.SessionEnded();
+        be.Release(s);
+    }
+
+    private void CountUp(BackendState be, ServerState s, long n)
+    {
+        Counters.Add(ref _frontend.FrontendCounters.Bin, n);
+        Counters.Add(ref be.Counters.Bin, n);
+        Counters.Add(ref s.Counters.Bin, n);
+    }
+
+    private void CountDown(BackendState be, ServerState s, long n)
+    {
+        Counters.Add(ref _frontend.FrontendCounters.Bout, n);
+        Counters.Add(ref be.Counters.Bout, n);
+        Counters.Add(ref s.Counters.Bout, n);
+    }
+
+    private async Task<bool> TryConnectAsync(ServerState server, TimeSpan timeout, CancellationToken token)
+    {
+        if (_serverSocket is { } old)
+        {
+            TcpTunnel.Abort(old);
+            _serverSocket = null;
+        }
+
+        var ep = server.Address;
+        var s = new Socket(ep.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(token);
+        if (timeout > TimeSpan.Zero)
+        {
+            cts.CancelAfter(timeout);
+        }
+
+        try
+        {
+            await s.ConnectAsync(ep, cts.Token).ConfigureAwait(false);
+            _serverSocket = s;
+            return true;
+        }
+        catch (Exception ex) when (ex is SocketException || (ex is OperationCanceledException && !token.IsCancellationRequested))
+        {
+            s.Dispose();
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Runs a Lua action with a TXN. As in HAProxy, an error (or a timeout) is logged with its
+    /// traceback, what the action changed stays, and the stream goes on to the next rule.
+    /// </summary>
+    private async Task RunActionAsync(TcpRule rule, LuaActionTargets phase)
+    {
+        var fn = rule.Lua!.For(_worker);
+        var st = fn.State;
+        _txn ??= new TxnContext(this, _priv) { Samples = this };
+        _txn.Phase = phase;
+        LuaExecution exec;
+        await st.EnterAsync().ConfigureAwait(false);
+        try
+        {
+            exec = st.NewExecution(fn.Ref, LuaContextKind.Action, fn.Name, _generation.Lua.Settings.SessionTimeout);
+            TxnClass.Push(exec.Thread, st, _txn);
+            foreach (var arg in rule.Args)
+            {
+                LuaStack.PushString(exec.Thread, arg);
+            }
+
+            exec.SetArgumentCount(1 + rule.Args.Count);
+            exec.Owner = _txn;
+        }
+        finally
+        {
+            st.Exit();
+        }
+
+        var outcome = await LuaRunner.RunAsync(exec, _txn, _idle!.Token).ConfigureAwait(false);
+        if (outcome is LuaOutcome.Error or LuaOutcome.Timeout or LuaOutcome.OutOfMemory)
+        {
+            ProcessLog.Instance.Alert(exec.ErrorMessage ?? $"Lua action '{fn.Name}' failed");
+        }
+
+        await st.EnterAsync().ConfigureAwait(false);
+        try
+        {
+            exec.Release();
+        }
+        finally
+        {
+            st.Exit();
+        }
+    }
+}

@@ -1,0 +1,247 @@
+using System.Net;
+using System.Net.Sockets;
+using HaLua.DataPlane.Config;
+using HaLua.DataPlane.Listeners;
+using HaLua.DataPlane.Logging;
+using HaLua.DataPlane.Lua;
+using HaLua.DataPlane.Lua.Applets;
+using HaLua.DataPlane.Model;
+using HaLua.DataPlane.Runtime;
+using HaLua.DataPlane.Samples;
+using HaLua.DataPlane.Stats;
+
+namespace HaLua.DataPlane.Streams;
+
+/// <summary>
+/// One TCP-mode stream: tcp-request content rules (accept, reject, Lua actions, a Lua service),
+/// backend choice, server connection with retries and redispatch, tcp-response content rules,
+/// then the tunnel. It is also the sample context and the Lua TXN host of its rules.
+/// </summary>
+internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
+{
+    private readonly Socket _client;
+    private readonly ProxyRuntime _frontend;
+    private readonly Generation _generation;
+    private readonly int _worker;
+    private readonly CancellationToken _stopping;
+    private ProxyRuntime? _backend;
+    private ServerState? _server;
+    private Socket? _serverSocket;
+    private bool _terminated;
+    private IdleWatch? _idle;
+    private readonly LuaPrivSlot _priv = new();
+    private TxnContext? _txn;
+
+    public TcpStream(Socket client, ProxyRuntime frontend, Generation generation, int worker, CancellationToken stopping)
+    {
+        _client = client;
+        _frontend = frontend;
+        _generation = generation;
+        _worker = worker;
+        _stopping = stopping;
+        Source = client.RemoteEndPoint as IPEndPoint;
+        Destination = client.LocalEndPoint as IPEndPoint;
+    }
+
+    public ChannelBuffer Request { get; } = new();
+
+    public ChannelBuffer Response { get; } = new();
+
+    public IPEndPoint? Source { get; }
+
+    public IPEndPoint? Destination { get; }
+
+    public string FrontendName => _frontend.Name;
+
+    public string? BackendName => _backend?.Name;
+
+    public string? ServerName => _server?.Name;
+
+    public ReadOnlySpan<byte> RequestContent => Request.Input;
+
+    public int UsableServers(string backend) => _generation.UsableServers(backend);
+
+    public bool IsHttp => false;
+
+    public Socket ClientSocket => _client;
+
+    public string ProxyName => _frontend.Name;
+
+    public int LogLevel { get; set; } = -1;
+
+    public void Terminate() => _terminated = true;
+
+    public async Task RunAsync()
+    {
+        var fe = _frontend.FrontendCounters;
+        fe.SessionStarted();
+        using var idle = IdleTimeouts.Shared.Watch(_frontend.ClientTimeout, TimeSpan.Zero, _stopping);
+        _idle = idle;
+        try
+        {
+            if (!await RunRequestRulesAsync().ConfigureAwait(false) || _terminated)
+            {
+                return;
+            }
+
+            _backend = ChooseBackend();
+            if (_backend?.Backend is not { } be)
+            {
+                return;
+            }
+
+            be.Counters.SessionStarted();
+            try
+            {
+                await ConnectAndForwardAsync(_backend, be).ConfigureAwait(false);
+            }
+            finally
+            {
+                be.Counters.SessionEnded();
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // the client or the server went away
+        }
+        catch (Exception ex)
+        {
+            ProcessLog.Instance.Alert($"stream on '{_frontend.Name}' failed: {ex}");
+        }
+        finally
+        {
+            fe.SessionEnded();
+            TcpTunnel.Abort(_client);
+            if (_serverSocket is { } ss)
+            {
+                TcpTunnel.Abort(ss);
+            }
+
+            await _priv.ReleaseAsync().ConfigureAwait(false);
+            Request.Dispose();
+            Response.Dispose();
+        }
+    }
+
+    /// <summary>tcp-request content rules; false when the stream must end here (reject, service, error).</summary>
+    private async Task<bool> RunRequestRulesAsync()
+    {
+        foreach (var rule in _frontend.TcpRequestRules)
+        {
+            if (rule.Condition is { } c && !c.Evaluate(this))
+            {
+                continue;
+            }
+
+            switch (rule.Kind)
+            {
+                case TcpRuleKind.Accept:
+                    return true;
+                case TcpRuleKind.Reject:
+                    Counters.Inc(ref _frontend.FrontendCounters.Dreq);
+                    return false;
+                case TcpRuleKind.UseService:
+                    await RunServiceAsync(rule.Lua!).ConfigureAwait(false);
+                    return false;
+                case TcpRuleKind.LuaAction:
+                    await RunActionAsync(rule, LuaActionTargets.TcpReq).ConfigureAwait(false);
+                    if (_terminated)
+                    {
+                        return false;
+                    }
+
+                    break;
+            }
+        }
+
+        return true;
+    }
+
+    private async Task RunServiceAsync(LuaRegistration service)
+    {
+        var fn = service.For(_worker);
+        var outcome = await TcpServiceRunner.RunAsync(fn, _client, _generation.Lua.Settings.ServiceTimeout, _frontend.ClientTimeout, _idle!.Token, this, Request, _priv).ConfigureAwait(false);
+        if (outcome is LuaOutcome.Error or LuaOutcome.Timeout or LuaOutcome.OutOfMemory)
+        {
+            Counters.Inc(ref _frontend.FrontendCounters.Ereq);
+        }
+
+        try
+        {
+            _client.Shutdown(SocketShutdown.Send);
+        }
+        catch (SocketException)
+        {
+            // already closed by the client
+        }
+    }
+
+    private ProxyRuntime? ChooseBackend()
+    {
+        if (_frontend.IsBackend && _frontend.UseBackends.Count == 0 && _frontend.DefaultBackend is null)
+        {
+            return _frontend;
+        }
+
+        foreach (var ub in _frontend.UseBackends)
+        {
+            if (ub.Condition is null || ub.Condition.Evaluate(this))
+            {
+                return ub.Backend;
+            }
+        }
+
+        return _frontend.DefaultBackend ?? (_frontend.IsBackend ? _frontend : null);
+    }
+
+    public async ValueTask FillAsync(bool request, CancellationToken cancellationToken)
+    {
+        var buf = request ? Request : Response;
+        var socket = request ? _client : _serverSocket;
+        if (socket is null || buf.InputClosed)
+        {
+            buf.InputClosed = true;
+            return;
+        }
+
+        int n;
+        try
+        {
+            n = await socket.ReceiveAsync(buf.FreeSpace, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException)
+        {
+            n = 0;
+        }
+
+        if (n == 0)
+        {
+            buf.InputClosed = true;
+        }
+        else
+        {
+            buf.Received(n);
+            if (request)
+            {
+                _idle?.ClientActivity();
+            }
+            else
+            {
+                _idle?.ServerActivity();
+            }
+        }
+    }
+
+    public async ValueTask FlushResponseOutputAsync()
+    {
+        int n = Response.OutLength;
+        if (n == 0)
+        {
+            return;
+        }
+
+        await _client.SendAsync(Response.All[..n], SocketFlags.None).ConfigureAwait(false);
+        Counters.Add(ref _frontend.FrontendCounters.Bout, n);
+        Response.ConsumeOutput(n);
+    }
+}
