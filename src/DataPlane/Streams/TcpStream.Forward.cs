@@ -127,6 +127,7 @@ internal sealed partial class TcpStream
             }
 
             var result = await TcpTunnel.RunAsync(_client, ss, _idle, n => CountUp(be, server, n), n => CountDown(be, server, n)).ConfigureAwait(false);
+            _abort = result.ClientAborted || result.ServerAborted;
             if (result.ClientAborted && _idle.ExpiredSide != 's')
             {
                 Counters.Inc(ref _frontend.FrontendCounters.CliAbrt);

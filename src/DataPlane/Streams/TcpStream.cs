@@ -31,6 +31,7 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
     private IdleWatch? _idle;
     private readonly LuaPrivSlot _priv = new();
     private TxnContext? _txn;
+    private bool _abort;
 
     public TcpStream(Socket client, ProxyRuntime frontend, Generation generation, int worker, CancellationToken stopping)
     {
@@ -102,19 +103,22 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
         {
-            // the client or the server went away
+            // the client or the server went away, or a timeout expired
+            _abort = true;
         }
         catch (Exception ex)
         {
+            _abort = true;
             ProcessLog.Instance.Alert($"stream on '{_frontend.Name}' failed: {ex}");
         }
         finally
         {
             fe.SessionEnded();
-            TcpTunnel.Abort(_client);
+            _abort |= idle.Token.IsCancellationRequested;
+            TcpTunnel.Close(_client, _abort);
             if (_serverSocket is { } ss)
             {
-                TcpTunnel.Abort(ss);
+                TcpTunnel.Close(ss, _abort);
             }
 
             await _priv.ReleaseAsync().ConfigureAwait(false);

@@ -83,6 +83,27 @@ internal static class TcpTunnel
         }
     }
 
+    /// <summary>Ends a connection: a FIN after what is queued (normal end), or a reset (error, timeout).</summary>
+    public static void Close(Socket s, bool abort)
+    {
+        if (abort)
+        {
+            Abort(s);
+            return;
+        }
+
+        try
+        {
+            s.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // already closed by the peer
+        }
+
+        s.Close();
+    }
+
     public static void Abort(Socket s)
     {
         try
