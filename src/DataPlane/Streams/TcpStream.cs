@@ -164,7 +164,7 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
     private async Task RunServiceAsync(LuaRegistration service)
     {
         var fn = service.For(_worker);
-        var outcome = await TcpServiceRunner.RunAsync(fn, _client, _generation.Lua.Settings.ServiceTimeout, _frontend.ClientTimeout, _idle!.Token, this, Request, _priv).ConfigureAwait(false);
+        var outcome = await TcpServiceRunner.RunAsync(fn, _client, _generation.Lua.Settings.ServiceTimeout, _idle, _idle!.Token, this, Request, _priv).ConfigureAwait(false);
         if (outcome is LuaOutcome.Error or LuaOutcome.Timeout or LuaOutcome.OutOfMemory)
         {
             Counters.Inc(ref _frontend.FrontendCounters.Ereq);

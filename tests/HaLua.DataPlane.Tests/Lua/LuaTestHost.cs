@@ -38,7 +38,7 @@ internal sealed class LuaTestHost : IDisposable
         {
             try
             {
-                return await HaLua.DataPlane.Lua.Applets.TcpServiceRunner.RunAsync(fn, server, Engine.Settings.ServiceTimeout, TimeSpan.FromSeconds(10), CancellationToken.None);
+                return await HaLua.DataPlane.Lua.Applets.TcpServiceRunner.RunAsync(fn, server, Engine.Settings.ServiceTimeout, null, CancellationToken.None);
             }
             finally
             {

@@ -16,7 +16,7 @@ internal sealed class TcpApplet : ILuaWaitable, ILuaSliceOwner, IDisposable
     private const int InitialBuffer = 16 * 1024;
 
     private readonly Socket _socket;
-    private readonly TimeSpan _readTimeout;
+    private readonly HaLua.DataPlane.Streams.IdleWatch? _idle;
     private byte[] _in;
     private int _inStart;
     private int _inEnd;
@@ -24,10 +24,11 @@ internal sealed class TcpApplet : ILuaWaitable, ILuaSliceOwner, IDisposable
     private int _outLen;
     private bool _waitForFlushOnly;
 
-    public TcpApplet(Socket socket, TimeSpan readTimeout)
+    /// <param name="idle">The stream's inactivity tracking (timeout client); reads count as client activity.</param>
+    public TcpApplet(Socket socket, HaLua.DataPlane.Streams.IdleWatch? idle)
     {
         _socket = socket;
-        _readTimeout = readTimeout;
+        _idle = idle;
         _in = ArrayPool<byte>.Shared.Rent(InitialBuffer);
         _out = ArrayPool<byte>.Shared.Rent(InitialBuffer);
     }
@@ -149,16 +150,7 @@ internal sealed class TcpApplet : ILuaWaitable, ILuaSliceOwner, IDisposable
         int n;
         try
         {
-            if (_readTimeout > TimeSpan.Zero)
-            {
-                using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                cts.CancelAfter(_readTimeout);
-                n = await _socket.ReceiveAsync(_in.AsMemory(_inEnd), SocketFlags.None, cts.Token).ConfigureAwait(false);
-            }
-            else
-            {
-                n = await _socket.ReceiveAsync(_in.AsMemory(_inEnd), SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            }
+            n = await _socket.ReceiveAsync(_in.AsMemory(_inEnd), SocketFlags.None, cancellationToken).ConfigureAwait(false);
         }
         catch (SocketException)
         {
@@ -173,6 +165,7 @@ internal sealed class TcpApplet : ILuaWaitable, ILuaSliceOwner, IDisposable
         {
             _inEnd += n;
             BytesIn += n;
+            _idle?.ClientActivity();
         }
     }
 

@@ -17,13 +17,13 @@ internal static class TcpServiceRunner
         LuaFunctionRef fn,
         Socket client,
         TimeSpan serviceTimeout,
-        TimeSpan clientTimeout,
+        HaLua.DataPlane.Streams.IdleWatch? idle,
         CancellationToken cancellationToken,
         ISampleContext? samples = null,
         HaLua.DataPlane.Streams.ChannelBuffer? pending = null,
         LuaPrivSlot? priv = null)
     {
-        using var applet = new TcpApplet(client, clientTimeout);
+        using var applet = new TcpApplet(client, idle);
         if (pending is { Total: > 0 })
         {
             applet.Prepend(pending.All.Span);

@@ -9,6 +9,11 @@ namespace HaLua.DataPlane.Lua.Native;
 /// (longjmp) through a managed frame: no lua_error, no luaL_check*, and lua_yieldk only
 /// from the count hook, where Lua defers the jump until the hook has returned.
 /// </summary>
+/// <remarks>
+/// <c>[SuppressGCTransition]</c> marks the calls that never allocate: they cannot run a Lua GC
+/// step, so cannot call a <c>__gc</c> metamethod back into managed code, which a call without the
+/// GC transition must never do.
+/// </remarks>
 internal static unsafe partial class LuaApi
 {
     private const string Lib = "lua54";
@@ -52,45 +57,45 @@ internal static unsafe partial class LuaApi
     [LibraryImport(Lib)] public static partial int lua_closethread(IntPtr L, IntPtr from);
     [LibraryImport(Lib)] public static partial void luaL_openlibs(IntPtr L);
     [LibraryImport(Lib)] public static partial int lua_resume(IntPtr L, IntPtr from, int narg, out int nres);
-    [LibraryImport(Lib)] public static partial int lua_status(IntPtr L);
-    [LibraryImport(Lib)] public static partial int lua_isyieldable(IntPtr L);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial int lua_status(IntPtr L);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial int lua_isyieldable(IntPtr L);
     [LibraryImport(Lib)] public static partial int lua_yieldk(IntPtr L, int nresults, IntPtr ctx, IntPtr k);
     [LibraryImport(Lib)] public static partial void lua_sethook(IntPtr L, delegate* unmanaged[Cdecl]<IntPtr, IntPtr, void> f, int mask, int count);
     [LibraryImport(Lib)] public static partial int lua_gc(IntPtr L, int what, int arg);
     [LibraryImport(Lib)] public static partial void lua_setwarnf(IntPtr L, delegate* unmanaged[Cdecl]<IntPtr, byte*, int, void> f, IntPtr ud);
 
     // stack
-    [LibraryImport(Lib)] public static partial int lua_absindex(IntPtr L, int idx);
-    [LibraryImport(Lib)] public static partial int lua_gettop(IntPtr L);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial int lua_absindex(IntPtr L, int idx);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial int lua_gettop(IntPtr L);
     [LibraryImport(Lib)] public static partial void lua_settop(IntPtr L, int idx);
-    [LibraryImport(Lib)] public static partial void lua_pushvalue(IntPtr L, int idx);
-    [LibraryImport(Lib)] public static partial void lua_rotate(IntPtr L, int idx, int n);
-    [LibraryImport(Lib)] public static partial void lua_copy(IntPtr L, int from, int to);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial void lua_pushvalue(IntPtr L, int idx);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial void lua_rotate(IntPtr L, int idx, int n);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial void lua_copy(IntPtr L, int from, int to);
     [LibraryImport(Lib)] public static partial int lua_checkstack(IntPtr L, int n);
     [LibraryImport(Lib)] public static partial void lua_xmove(IntPtr from, IntPtr to, int n);
 
     // access
-    [LibraryImport(Lib)] public static partial int lua_type(IntPtr L, int idx);
-    [LibraryImport(Lib)] public static partial int lua_isinteger(IntPtr L, int idx);
-    [LibraryImport(Lib)] public static partial int lua_isnumber(IntPtr L, int idx);
-    [LibraryImport(Lib)] public static partial int lua_isstring(IntPtr L, int idx);
-    [LibraryImport(Lib)] public static partial long lua_tointegerx(IntPtr L, int idx, out int isnum);
-    [LibraryImport(Lib)] public static partial double lua_tonumberx(IntPtr L, int idx, out int isnum);
-    [LibraryImport(Lib)] public static partial int lua_toboolean(IntPtr L, int idx);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial int lua_type(IntPtr L, int idx);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial int lua_isinteger(IntPtr L, int idx);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial int lua_isnumber(IntPtr L, int idx);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial int lua_isstring(IntPtr L, int idx);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial long lua_tointegerx(IntPtr L, int idx, out int isnum);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial double lua_tonumberx(IntPtr L, int idx, out int isnum);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial int lua_toboolean(IntPtr L, int idx);
     [LibraryImport(Lib)] public static partial byte* lua_tolstring(IntPtr L, int idx, out nuint len);
-    [LibraryImport(Lib)] public static partial nuint lua_rawlen(IntPtr L, int idx);
-    [LibraryImport(Lib)] public static partial IntPtr lua_touserdata(IntPtr L, int idx);
-    [LibraryImport(Lib)] public static partial IntPtr lua_tothread(IntPtr L, int idx);
-    [LibraryImport(Lib)] public static partial int lua_rawequal(IntPtr L, int a, int b);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial nuint lua_rawlen(IntPtr L, int idx);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial IntPtr lua_touserdata(IntPtr L, int idx);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial IntPtr lua_tothread(IntPtr L, int idx);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial int lua_rawequal(IntPtr L, int a, int b);
 
     // push
-    [LibraryImport(Lib)] public static partial void lua_pushnil(IntPtr L);
-    [LibraryImport(Lib)] public static partial void lua_pushnumber(IntPtr L, double n);
-    [LibraryImport(Lib)] public static partial void lua_pushinteger(IntPtr L, long n);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial void lua_pushnil(IntPtr L);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial void lua_pushnumber(IntPtr L, double n);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial void lua_pushinteger(IntPtr L, long n);
     [LibraryImport(Lib)] public static partial byte* lua_pushlstring(IntPtr L, byte* s, nuint len);
     [LibraryImport(Lib)] public static partial void lua_pushcclosure(IntPtr L, delegate* unmanaged[Cdecl]<IntPtr, int> fn, int n);
-    [LibraryImport(Lib)] public static partial void lua_pushboolean(IntPtr L, int b);
-    [LibraryImport(Lib)] public static partial void lua_pushlightuserdata(IntPtr L, IntPtr p);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial void lua_pushboolean(IntPtr L, int b);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial void lua_pushlightuserdata(IntPtr L, IntPtr p);
     [LibraryImport(Lib)] public static partial int lua_pushthread(IntPtr L);
 
     // get/set
@@ -98,7 +103,7 @@ internal static unsafe partial class LuaApi
     [LibraryImport(Lib)] public static partial int lua_gettable(IntPtr L, int idx);
     [LibraryImport(Lib)] public static partial int lua_getfield(IntPtr L, int idx, byte* k);
     [LibraryImport(Lib)] public static partial int lua_rawget(IntPtr L, int idx);
-    [LibraryImport(Lib)] public static partial int lua_rawgeti(IntPtr L, int idx, long n);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial int lua_rawgeti(IntPtr L, int idx, long n);
     [LibraryImport(Lib)] public static partial void lua_createtable(IntPtr L, int narr, int nrec);
     [LibraryImport(Lib)] public static partial IntPtr lua_newuserdatauv(IntPtr L, nuint sz, int nuvalue);
     [LibraryImport(Lib)] public static partial int lua_getmetatable(IntPtr L, int idx);

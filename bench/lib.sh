@@ -1,0 +1,42 @@
+# Helpers shared by the bench scripts.
+BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$BENCH_ROOT/.." && pwd)
+WORK="$BENCH_ROOT/.work"
+RESULTS="$BENCH_ROOT/results"
+mkdir -p "$WORK" "$RESULTS"
+PIDS=()
+
+cleanup() {
+  for p in "${PIDS[@]:-}"; do
+    [ -n "$p" ] && kill "$p" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_port() { # port name logfile
+  for _ in $(seq 1 200); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.05
+  done
+  echo "$2 did not start listening on port $1:" >&2
+  cat "$3" >&2 || true
+  exit 1
+}
+
+build_halua() {
+  echo "building HaLua (Release)..." >&2
+  dotnet publish "$REPO_ROOT/src/DataPlane" -c Release -o "$WORK/halua" --nologo -v q >/dev/null
+}
+
+build_tool() { # project-dir name
+  dotnet publish "$1" -c Release -o "$WORK/$2" --nologo -v q >/dev/null
+}
+
+# CPU pinning: the server under test on CPU 0, the load generator on CPU 1 (2-core machines).
+PIN_SERVER="taskset -c 0"
+PIN_LOAD="taskset -c 1"

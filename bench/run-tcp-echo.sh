@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Foundation benchmark: a Lua TCP echo service (applet:getline + applet:send), the same config and
+# Lua file on HAProxy (nbthread 1) and on HaLua (1 worker), one after the other in one run:
+# 50 connections ping-ponging 16-byte lines. Prints round trips/s, p50/p99 and HaLua/HAProxy.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-2}
+CONNS=${CONNS:-50}
+"$BENCH_ROOT/install.sh"
+build_halua
+build_tool "$BENCH_ROOT/tools/TcpPing" tcpping
+
+run_one() { # name command...
+  local name=$1; shift
+  local port; port=$(free_port)
+  local dir="$WORK/tcp-echo-$name"
+  rm -rf "$dir"; mkdir -p "$dir"
+  sed "s/\${BENCH_PORT}/$port/" "$BENCH_ROOT/tcp-echo/haproxy.cfg" > "$dir/haproxy.cfg"
+  cp "$BENCH_ROOT/tcp-echo/echo.lua" "$dir/"
+  (cd "$dir" && DOTNET_gcServer=0 DOTNET_TieredPGO=1 exec $PIN_SERVER "$@" -f haproxy.cfg >"$dir/out.log" 2>&1) &
+  PIDS+=($!)
+  local pid=$!
+  wait_port "$port" "$name" "$dir/out.log"
+  local result
+  result=$($PIN_LOAD "$WORK/tcpping/TcpPing" --port "$port" --connections "$CONNS" --size 16 --duration "$DURATION" --warmup "$WARMUP" | tee "$dir/tcpping.log" | grep '^RESULT')
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  echo "$name $result"
+}
+
+haproxy_line=$(run_one haproxy haproxy -db)
+halua_line=$(run_one halua "$WORK/halua/halua" -db)
+
+python3 - "$haproxy_line" "$halua_line" <<'PY' | tee -a "$RESULTS/tcp-echo.txt"
+import sys, datetime
+def parse(line):
+    name, _, *kv = line.split()
+    return name, dict(x.split("=") for x in kv)
+rows = [parse(a) for a in sys.argv[1:]]
+h = rows[0][1]; l = rows[1][1]
+print(f"# tcp-echo {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC: Lua TCP echo, 50 conns x 16-byte lines, 1 worker vs nbthread 1")
+print(f"{'':10}{'rt/s':>10}{'p50 us':>10}{'p99 us':>10}{'errors':>8}")
+for name, r in rows:
+    print(f"{name:10}{r['rtps']:>10}{r['p50_us']:>10}{r['p99_us']:>10}{r['errors']:>8}")
+print(f"ratio HaLua/HAProxy (rt/s): {float(l['rtps'])/float(h['rtps']):.2f}   p99 HaLua/HAProxy: {float(l['p99_us'])/max(1.0,float(h['p99_us'])):.2f}")
+PY
