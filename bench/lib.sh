@@ -40,3 +40,18 @@ build_tool() { # project-dir name
 # CPU pinning: the server under test on CPU 0, the load generator on CPU 1 (2-core machines).
 PIN_SERVER="taskset -c 0"
 PIN_LOAD="taskset -c 1"
+
+# CPU seconds (user+system) a process has used so far, from /proc (clock ticks -> seconds).
+cpu_seconds() { # pid
+  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# Runs in the background: samples a process's CPU over [start, start+length) seconds and writes
+# the CPU share it used (1.00 = one full core) to FILE.
+sample_cpu() { # pid start length file
+  (
+    sleep "$2"; local a; a=$(cpu_seconds "$1")
+    sleep "$3"; local b; b=$(cpu_seconds "$1")
+    awk -v a="$a" -v b="$b" -v d="$3" 'BEGIN { printf "%.2f", (b - a) / d }' > "$4"
+  ) &
+}

@@ -23,10 +23,12 @@ run_one() { # name command...
   local pid=$!
   wait_port "$port" "$name" "$dir/out.log"
   local result
+  sample_cpu "$pid" "$WARMUP" "$DURATION" "$dir/cpu"
   result=$($PIN_LOAD "$WORK/tcpping/TcpPing" --port "$port" --connections "$CONNS" --size 16 --duration "$DURATION" --warmup "$WARMUP" | tee "$dir/tcpping.log" | grep '^RESULT')
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
-  echo "$name $result"
+  sleep 0.2
+  echo "$name $result cpu=$(cat "$dir/cpu" 2>/dev/null || echo 0)"
 }
 
 haproxy_line=$(run_one haproxy haproxy -db)
@@ -40,8 +42,12 @@ def parse(line):
 rows = [parse(a) for a in sys.argv[1:]]
 h = rows[0][1]; l = rows[1][1]
 print(f"# tcp-echo {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC: Lua TCP echo, 50 conns x 16-byte lines, 1 worker vs nbthread 1")
-print(f"{'':10}{'rt/s':>10}{'p50 us':>10}{'p99 us':>10}{'errors':>8}")
+print(f"{'':10}{'rt/s':>10}{'p50 us':>10}{'p99 us':>10}{'errors':>8}{'cpu':>7}{'rt/cpu-s':>10}")
+def per_cpu(r):
+    c = float(r['cpu'])
+    return float(r['rtps']) / c if c > 0 else 0.0
 for name, r in rows:
-    print(f"{name:10}{r['rtps']:>10}{r['p50_us']:>10}{r['p99_us']:>10}{r['errors']:>8}")
-print(f"ratio HaLua/HAProxy (rt/s): {float(l['rtps'])/float(h['rtps']):.2f}   p99 HaLua/HAProxy: {float(l['p99_us'])/max(1.0,float(h['p99_us'])):.2f}")
+    print(f"{name:10}{r['rtps']:>10}{r['p50_us']:>10}{r['p99_us']:>10}{r['errors']:>8}{r['cpu']:>7}{per_cpu(r):>10.0f}")
+print(f"ratio HaLua/HAProxy: rt/s {float(l['rtps'])/float(h['rtps']):.2f}   rt per CPU-second {per_cpu(l)/max(1.0, per_cpu(h)):.2f}   p99 {float(l['p99_us'])/max(1.0,float(h['p99_us'])):.2f}")
+print("(cpu: share of one core the server used while measured; the load generator is pinned to the other core)")
 PY
