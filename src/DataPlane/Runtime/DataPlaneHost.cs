@@ -39,6 +39,11 @@ internal sealed class DataPlaneHost : IDisposable
             return errors;
         }
 
+        if (Io.EventLoops.Enabled)
+        {
+            Io.EventLoops.EnsureStarted(Math.Max(1, g.Config.Global.NbThread));
+        }
+
         foreach (var px in g.Proxies.Where(p => p.IsFrontend))
         {
             var handler = new FrontendHandler(this, px);
@@ -157,7 +162,19 @@ internal sealed class DataPlaneHost : IDisposable
             try
             {
                 await Task.Yield();
-                var stream = new TcpStream(client, frontend, host.Generation, host.NextWorker(), host.HardStop);
+                int worker = host.NextWorker();
+                Io.Connection connection;
+                try
+                {
+                    connection = Io.Connection.Accepted(client, worker);
+                }
+                catch
+                {
+                    client.Dispose();
+                    throw;
+                }
+
+                var stream = new TcpStream(connection, frontend, host.Generation, worker, host.HardStop);
                 await stream.RunAsync().ConfigureAwait(false);
             }
             catch (Exception ex)

@@ -78,7 +78,7 @@ internal sealed partial class TcpStream
             if (Request.Total > 0)
             {
                 int n = Request.Total;
-                await ss.SendAsync(Request.All, SocketFlags.None, token).ConfigureAwait(false);
+                await ss.SendAsync(Request.All, token).ConfigureAwait(false);
                 CountUp(be, server, n);
                 Request.Clear();
             }
@@ -114,14 +114,14 @@ internal sealed partial class TcpStream
                 if (Response.Total > 0)
                 {
                     int n = Response.Total;
-                    await _client.SendAsync(Response.All, SocketFlags.None, token).ConfigureAwait(false);
+                    await _client.SendAsync(Response.All, token).ConfigureAwait(false);
                     CountDown(be, server, n);
                     Response.Clear();
                 }
 
                 if (Response.InputClosed)
                 {
-                    ss.Shutdown(SocketShutdown.Send);
+                    ss.ShutdownSend();
                     return;
                 }
             }
@@ -173,12 +173,11 @@ internal sealed partial class TcpStream
     {
         if (_serverSocket is { } old)
         {
-            TcpTunnel.Abort(old);
+            old.Close(abort: true);
             _serverSocket = null;
         }
 
         var ep = server.Address;
-        var s = new Socket(ep.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(token);
         if (timeout > TimeSpan.Zero)
         {
@@ -187,13 +186,11 @@ internal sealed partial class TcpStream
 
         try
         {
-            await s.ConnectAsync(ep, cts.Token).ConfigureAwait(false);
-            _serverSocket = s;
+            _serverSocket = await HaLua.DataPlane.Io.Connection.ConnectAsync(ep, _worker, cts.Token).ConfigureAwait(false);
             return true;
         }
         catch (Exception ex) when (ex is SocketException || (ex is OperationCanceledException && !token.IsCancellationRequested))
         {
-            s.Dispose();
             return false;
         }
     }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using HaLua.DataPlane.Config;
+using HaLua.DataPlane.Io;
 using HaLua.DataPlane.Listeners;
 using HaLua.DataPlane.Logging;
 using HaLua.DataPlane.Lua;
@@ -19,29 +20,29 @@ namespace HaLua.DataPlane.Streams;
 /// </summary>
 internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
 {
-    private readonly Socket _client;
+    private readonly Connection _client;
     private readonly ProxyRuntime _frontend;
     private readonly Generation _generation;
     private readonly int _worker;
     private readonly CancellationToken _stopping;
     private ProxyRuntime? _backend;
     private ServerState? _server;
-    private Socket? _serverSocket;
+    private Connection? _serverSocket;
     private bool _terminated;
     private IdleWatch? _idle;
     private readonly LuaPrivSlot _priv = new();
     private TxnContext? _txn;
     private bool _abort;
 
-    public TcpStream(Socket client, ProxyRuntime frontend, Generation generation, int worker, CancellationToken stopping)
+    public TcpStream(Connection client, ProxyRuntime frontend, Generation generation, int worker, CancellationToken stopping)
     {
         _client = client;
         _frontend = frontend;
         _generation = generation;
         _worker = worker;
         _stopping = stopping;
-        Source = client.RemoteEndPoint as IPEndPoint;
-        Destination = client.LocalEndPoint as IPEndPoint;
+        Source = client.Remote;
+        Destination = client.Local;
     }
 
     public ChannelBuffer Request { get; } = new();
@@ -64,7 +65,7 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
 
     public bool IsHttp => false;
 
-    public Socket ClientSocket => _client;
+    public Socket ClientSocket => _client.Socket;
 
     public string ProxyName => _frontend.Name;
 
@@ -115,11 +116,8 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
         {
             fe.SessionEnded();
             _abort |= idle.Token.IsCancellationRequested;
-            TcpTunnel.Close(_client, _abort);
-            if (_serverSocket is { } ss)
-            {
-                TcpTunnel.Close(ss, _abort);
-            }
+            _client.Close(_abort);
+            _serverSocket?.Close(_abort);
 
             await _priv.ReleaseAsync().ConfigureAwait(false);
             Request.Dispose();
@@ -170,14 +168,7 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
             Counters.Inc(ref _frontend.FrontendCounters.Ereq);
         }
 
-        try
-        {
-            _client.Shutdown(SocketShutdown.Send);
-        }
-        catch (SocketException)
-        {
-            // already closed by the client
-        }
+        _client.ShutdownSend();
     }
 
     private ProxyRuntime? ChooseBackend()
@@ -211,7 +202,7 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
         int n;
         try
         {
-            n = await socket.ReceiveAsync(buf.FreeSpace, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            n = await socket.ReceiveAsync(buf.FreeSpace, cancellationToken).ConfigureAwait(false);
         }
         catch (SocketException)
         {
@@ -244,7 +235,7 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
             return;
         }
 
-        await _client.SendAsync(Response.All[..n], SocketFlags.None).ConfigureAwait(false);
+        await _client.SendAsync(Response.All[..n]).ConfigureAwait(false);
         Counters.Add(ref _frontend.FrontendCounters.Bout, n);
         Response.ConsumeOutput(n);
     }

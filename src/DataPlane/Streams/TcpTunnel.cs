@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
+using HaLua.DataPlane.Io;
 
 namespace HaLua.DataPlane.Streams;
 
@@ -15,7 +16,7 @@ internal static class TcpTunnel
 {
     private const int BufferSize = 16 * 1024;
 
-    public static async Task<TunnelResult> RunAsync(Socket client, Socket server, IdleWatch idle, Action<long>? onClientBytes = null, Action<long>? onServerBytes = null)
+    public static async Task<TunnelResult> RunAsync(Connection client, Connection server, IdleWatch idle, Action<long>? onClientBytes = null, Action<long>? onServerBytes = null)
     {
         var ct = idle.Token;
         var up = PumpAsync(client, server, idle, fromClient: true, onClientBytes, ct);
@@ -25,8 +26,8 @@ internal static class TcpTunnel
         if (firstResult.Aborted)
         {
             // An error on one side ends both: close the sockets to unblock the other pump.
-            Abort(client);
-            Abort(server);
+            client.Close(abort: true);
+            server.Close(abort: true);
         }
 
         var upResult = await up.ConfigureAwait(false);
@@ -36,7 +37,7 @@ internal static class TcpTunnel
 
     private readonly record struct PumpResult(long Bytes, bool Aborted);
 
-    private static async Task<PumpResult> PumpAsync(Socket from, Socket to, IdleWatch idle, bool fromClient, Action<long>? onBytes, CancellationToken ct)
+    private static async Task<PumpResult> PumpAsync(Connection from, Connection to, IdleWatch idle, bool fromClient, Action<long>? onBytes, CancellationToken ct)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         long total = 0;
@@ -44,17 +45,10 @@ internal static class TcpTunnel
         {
             while (true)
             {
-                int n = await from.ReceiveAsync(buffer.AsMemory(), SocketFlags.None, ct).ConfigureAwait(false);
+                int n = await from.ReceiveAsync(buffer.AsMemory(), ct).ConfigureAwait(false);
                 if (n == 0)
                 {
-                    try
-                    {
-                        to.Shutdown(SocketShutdown.Send);
-                    }
-                    catch (SocketException)
-                    {
-                        // peer already gone
-                    }
+                    to.ShutdownSend();
 
                     return new PumpResult(total, false);
                 }
@@ -68,7 +62,7 @@ internal static class TcpTunnel
                     idle.ServerActivity();
                 }
 
-                await to.SendAsync(buffer.AsMemory(0, n), SocketFlags.None, ct).ConfigureAwait(false);
+                await to.SendAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
                 total += n;
                 onBytes?.Invoke(n);
             }
@@ -80,40 +74,6 @@ internal static class TcpTunnel
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    /// <summary>Ends a connection: a FIN after what is queued (normal end), or a reset (error, timeout).</summary>
-    public static void Close(Socket s, bool abort)
-    {
-        if (abort)
-        {
-            Abort(s);
-            return;
-        }
-
-        try
-        {
-            s.Shutdown(SocketShutdown.Both);
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            // already closed by the peer
-        }
-
-        s.Close();
-    }
-
-    public static void Abort(Socket s)
-    {
-        try
-        {
-            s.LingerState = new LingerOption(true, 0);
-            s.Close();
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            // already closed
         }
     }
 }

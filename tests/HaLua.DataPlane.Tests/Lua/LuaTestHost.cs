@@ -34,16 +34,16 @@ internal sealed class LuaTestHost : IDisposable
         await client.ConnectAsync(listener.LocalEndPoint!);
         var server = await listener.AcceptAsync();
         var fn = Engine.Services[name].For(worker);
+        var connection = HaLua.DataPlane.Io.Connection.Accepted(server, worker);
         var task = Task.Run(async () =>
         {
             try
             {
-                return await HaLua.DataPlane.Lua.Applets.TcpServiceRunner.RunAsync(fn, server, Engine.Settings.ServiceTimeout, null, CancellationToken.None);
+                return await HaLua.DataPlane.Lua.Applets.TcpServiceRunner.RunAsync(fn, connection, Engine.Settings.ServiceTimeout, null, CancellationToken.None);
             }
             finally
             {
-                server.Shutdown(SocketShutdown.Both);
-                server.Close();
+                connection.Close(abort: false);
             }
         });
         return (client, task);

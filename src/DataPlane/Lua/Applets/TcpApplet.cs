@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
+using HaLua.DataPlane.Io;
 
 namespace HaLua.DataPlane.Lua.Applets;
 
@@ -15,7 +16,7 @@ internal sealed class TcpApplet : ILuaWaitable, ILuaSliceOwner, IDisposable
     private const int OutputHighWater = 64 * 1024;
     private const int InitialBuffer = 16 * 1024;
 
-    private readonly Socket _socket;
+    private readonly Connection _socket;
     private readonly HaLua.DataPlane.Streams.IdleWatch? _idle;
     private byte[] _in;
     private int _inStart;
@@ -25,7 +26,7 @@ internal sealed class TcpApplet : ILuaWaitable, ILuaSliceOwner, IDisposable
     private bool _waitForFlushOnly;
 
     /// <param name="idle">The stream's inactivity tracking (timeout client); reads count as client activity.</param>
-    public TcpApplet(Socket socket, HaLua.DataPlane.Streams.IdleWatch? idle)
+    public TcpApplet(Connection socket, HaLua.DataPlane.Streams.IdleWatch? idle)
     {
         _socket = socket;
         _idle = idle;
@@ -39,9 +40,9 @@ internal sealed class TcpApplet : ILuaWaitable, ILuaSliceOwner, IDisposable
 
     public long BytesOut { get; private set; }
 
-    public IPEndPoint? Remote => _socket.RemoteEndPoint as IPEndPoint;
+    public IPEndPoint? Remote => _socket.Remote;
 
-    public IPEndPoint? Local => _socket.LocalEndPoint as IPEndPoint;
+    public IPEndPoint? Local => _socket.Local;
 
     public ReadOnlySpan<byte> Input => _in.AsSpan(_inStart, _inEnd - _inStart);
 
@@ -104,11 +105,7 @@ internal sealed class TcpApplet : ILuaWaitable, ILuaSliceOwner, IDisposable
         _outLen = 0;
         try
         {
-            int sent = 0;
-            while (sent < n)
-            {
-                sent += await _socket.SendAsync(_out.AsMemory(sent, n - sent), SocketFlags.None).ConfigureAwait(false);
-            }
+            await _socket.SendAsync(_out.AsMemory(0, n)).ConfigureAwait(false);
 
             BytesOut += n;
         }
@@ -150,7 +147,7 @@ internal sealed class TcpApplet : ILuaWaitable, ILuaSliceOwner, IDisposable
         int n;
         try
         {
-            n = await _socket.ReceiveAsync(_in.AsMemory(_inEnd), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            n = await _socket.ReceiveAsync(_in.AsMemory(_inEnd), cancellationToken).ConfigureAwait(false);
         }
         catch (SocketException)
         {

@@ -15,7 +15,7 @@ internal static class TcpServiceRunner
     /// </summary>
     public static async Task<LuaOutcome> RunAsync(
         LuaFunctionRef fn,
-        Socket client,
+        HaLua.DataPlane.Io.Connection client,
         TimeSpan serviceTimeout,
         HaLua.DataPlane.Streams.IdleWatch? idle,
         CancellationToken cancellationToken,
