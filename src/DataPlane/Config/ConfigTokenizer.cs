@@ -144,10 +144,20 @@ internal static class ConfigTokenizer
                 sb.Append((char)Convert.ToInt32(text.Substring(i + 2, 2), 16));
                 i += 4;
                 return null;
-            default:
-                // \ , \#, \\, \", \', \$ and anything else: the character itself.
+            case ' ':
+            case '#':
+            case '\\':
+            case '"':
+            case '\'':
+            case '$':
                 sb.Append(n);
                 break;
+            default:
+                // Not an escape sequence (\d, \., \1 in a regex...): HAProxy keeps the backslash
+                // and reads the next character normally.
+                sb.Append('\\');
+                i++;
+                return null;
         }
 
         i += 2;

@@ -11,11 +11,18 @@ namespace HaLua.DataPlane.Io;
 /// </summary>
 internal abstract class Connection
 {
-    protected Connection(Socket socket)
+    /// <param name="readEndpoints">
+    /// False for a socket whose non-blocking connect is in progress: asking .NET for its addresses
+    /// then polls it and can consume the connect's error (SO_ERROR) before the loop sees it.
+    /// </param>
+    protected Connection(Socket socket, bool readEndpoints = true)
     {
         Socket = socket;
-        Remote = socket.RemoteEndPoint as IPEndPoint;
-        Local = socket.LocalEndPoint as IPEndPoint;
+        if (readEndpoints)
+        {
+            Remote = socket.RemoteEndPoint as IPEndPoint;
+            Local = socket.LocalEndPoint as IPEndPoint;
+        }
     }
 
     /// <summary>The socket, for options (TOS, mark) and addresses; its I/O goes through this class.</summary>

@@ -41,7 +41,7 @@ internal sealed class EpollConnection : Connection, IValueTaskSource<int>, IValu
     private CancellationTokenRegistration _sndRegistration;
 
     public EpollConnection(Socket socket, EventLoop loop, bool connecting)
-        : base(socket)
+        : base(socket, readEndpoints: !connecting)
     {
         _loop = loop;
         socket.Blocking = false;
@@ -65,10 +65,10 @@ internal sealed class EpollConnection : Connection, IValueTaskSource<int>, IValu
     public async ValueTask CompleteConnectAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
     {
         await SendAsync(ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
-        int error = (int)Socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
-        if (error != 0)
+        int errno = Sys.PendingError(_fd);
+        if (errno != 0)
         {
-            throw new SocketException(error);
+            throw new SocketException((int)Sys.ToSocketError(errno));
         }
 
         Remote = endpoint;
@@ -136,8 +136,11 @@ internal sealed class EpollConnection : Connection, IValueTaskSource<int>, IValu
                     return ValueTask.FromException(Aborted());
                 }
 
-                if (data.IsEmpty && !_connecting)
+                // No system call for nothing: in particular a finished connect must leave its
+                // error to SO_ERROR (a send would consume it).
+                if (data.IsEmpty && (!_connecting || _sndReady))
                 {
+                    _connecting = false;
                     return ValueTask.CompletedTask;
                 }
 

@@ -42,8 +42,15 @@ internal static unsafe partial class Sys
     [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
     public static partial nint Send(SafeHandle fd, byte* buf, nint len, int flags);
 
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    public static partial int Close(int fd);
+    [LibraryImport("libc", EntryPoint = "getsockopt", SetLastError = true)]
+    public static partial int GetSockOpt(SafeHandle fd, int level, int name, int* value, int* length);
+
+    /// <summary>The pending error of a socket (SO_ERROR, which also clears it): an errno, 0 for none.</summary>
+    public static int PendingError(SafeHandle fd)
+    {
+        int value = 0, length = sizeof(int);
+        return GetSockOpt(fd, 1, 4, &value, &length) == 0 ? value : Marshal.GetLastPInvokeError();
+    }
 
     /// <summary>Whether this machine runs the own event loop: Linux on x86-64 (the packed epoll_event layout).</summary>
     public static bool EpollSupported => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;

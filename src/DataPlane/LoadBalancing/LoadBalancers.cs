@@ -202,8 +202,9 @@ internal sealed class SourceBalancer : ILoadBalancer
         {
             uint h = Hash(source);
             long slot = h % total;
-            foreach (var s in servers)
+            for (int i = 0; i < servers.Count; i++)
             {
+                var s = servers[i];
                 if (s.IsBackup || !s.IsUsable)
                 {
                     continue;
@@ -212,12 +213,32 @@ internal sealed class SourceBalancer : ILoadBalancer
                 slot -= s.Weight;
                 if (slot < 0)
                 {
+                    if (s == avoid)
+                    {
+                        // Redispatch: the next active server after the avoided one.
+                        return NextActive(servers, i, avoid) ?? LoadBalancers.BackupOrAvoided(backend, avoid);
+                    }
+
                     return LoadBalancers.Eligible(s, avoid) ? s : null;
                 }
             }
         }
 
         return LoadBalancers.BackupOrAvoided(backend, avoid);
+    }
+
+    private static ServerState? NextActive(IReadOnlyList<ServerState> servers, int from, ServerState avoid)
+    {
+        for (int k = 1; k < servers.Count; k++)
+        {
+            var s = servers[(from + k) % servers.Count];
+            if (!s.IsBackup && LoadBalancers.Eligible(s, avoid))
+            {
+                return s;
+            }
+        }
+
+        return null;
     }
 
     internal static uint Hash(IPAddress? address)

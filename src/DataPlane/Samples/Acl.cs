@@ -7,15 +7,32 @@ namespace HaLua.DataPlane.Samples;
 /// <summary>A compiled ACL: a sample expression and the patterns it is matched against.</summary>
 internal sealed class Acl
 {
-    private readonly Func<ISampleContext, bool> _eval;
+    private static readonly char[] DirDelimiters = ['/', '?'];
+    private static readonly char[] DomDelimiters = ['/', '?', '.', ':'];
 
-    private Acl(Func<ISampleContext, bool> eval) => _eval = eval;
+    private readonly Func<ISampleContext, AclResult> _eval;
+
+    private Acl(Func<ISampleContext, AclResult> eval) => _eval = eval;
+
+    private Acl(Func<ISampleContext, bool> eval) => _eval = ctx => eval(ctx) ? AclResult.Pass : AclResult.Fail;
 
     /// <summary>True when it matches; a missing sample never matches.</summary>
-    public bool Matches(ISampleContext ctx) => _eval(ctx);
+    public bool Matches(ISampleContext ctx) => _eval(ctx) == AclResult.Pass;
+
+    /// <summary>Pass, Fail, or Miss when the answer may still change (request contents under inspection).</summary>
+    public AclResult Evaluate(ISampleContext ctx) => _eval(ctx);
 
     /// <summary>Several <c>acl</c> lines with one name: matches when any line does.</summary>
-    public static Acl Any(IReadOnlyList<Acl> acls) => acls.Count == 1 ? acls[0] : new Acl(ctx => acls.Any(a => a.Matches(ctx)));
+    public static Acl Any(IReadOnlyList<Acl> acls) => acls.Count == 1 ? acls[0] : new Acl(ctx =>
+    {
+        var r = AclResult.Fail;
+        foreach (var a in acls)
+        {
+            r = AclLogic.Or(r, a.Evaluate(ctx));
+        }
+
+        return r;
+    });
 
     public static Acl Predefined(string name, SampleRegistry registry) => name switch
     {
@@ -23,7 +40,7 @@ internal sealed class Acl
         "FALSE" => new Acl(_ => false),
         "LOCALHOST" => Compile(new AclConfig(name, "src", [], ["127.0.0.1/8", "::1"], default), registry),
         "REQ_CONTENT" => Compile(new AclConfig(name, "req.len", [], ["gt", "0"], default), registry),
-        "WAIT_END" => new Acl(_ => true),
+        "WAIT_END" => new Acl(ctx => ctx.ContentFinal ? AclResult.Pass : AclResult.Miss),
         _ => throw new FormatException($"no such ACL : '{name}'"),
     };
 
@@ -71,8 +88,8 @@ internal sealed class Acl
             "end" => v => patterns.Any(p => v.AsString.EndsWith(p, cmp)),
             "sub" => v => patterns.Any(p => v.AsString.Contains(p, cmp)),
             "reg" => Regexes(patterns, ignoreCase),
-            "dir" => v => patterns.Any(p => v.AsString.Split('/').Contains(p, ignoreCase ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal)),
-            "dom" => v => patterns.Any(p => v.AsString.Split('.', '/', '?').Contains(p, ignoreCase ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal)),
+            "dir" => v => patterns.Any(p => MatchWord(v.AsString, p, DirDelimiters, cmp)),
+            "dom" => v => patterns.Any(p => MatchWord(v.AsString, p, DomDelimiters, cmp)),
             "len" => IntMatcher(patterns, v => v.AsString.Length),
             "int" => IntMatcher(patterns, v => v.TryAsInt(out long x) ? x : null),
             "ip" => IpMatcher(patterns),
@@ -85,7 +102,33 @@ internal sealed class Acl
             match = _ => false;
         }
 
+        if (expr.DependsOnContent)
+        {
+            return new Acl(ctx => expr.TryEvaluate(ctx, out var v) && match(v) ? AclResult.Pass : ctx.ContentFinal ? AclResult.Fail : AclResult.Miss);
+        }
+
         return new Acl(ctx => expr.TryEvaluate(ctx, out var v) && match(v));
+    }
+
+    /// <summary>
+    /// HAProxy's match_word (-m dir, -m dom): the pattern, without its leading and trailing
+    /// delimiters, appears in the sample between delimiters or the ends of the sample; it may
+    /// itself contain delimiters ("example.com" matches "www.example.com").
+    /// </summary>
+    private static bool MatchWord(string sample, string pattern, char[] delimiters, StringComparison cmp)
+    {
+        var p = pattern.AsSpan().Trim(delimiters);
+        for (int at = 0; at + p.Length <= sample.Length; at++)
+        {
+            bool startsWord = at == 0 || Array.IndexOf(delimiters, sample[at - 1]) >= 0;
+            bool endsWord = at + p.Length == sample.Length || Array.IndexOf(delimiters, sample[at + p.Length]) >= 0;
+            if (startsWord && endsWord && sample.AsSpan(at, p.Length).Equals(p, cmp))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static IEnumerable<string> ReadPatternFile(string path)
@@ -188,29 +231,33 @@ internal sealed class Condition
         _anyOf = anyOf;
     }
 
-    public bool Evaluate(ISampleContext ctx)
+    public bool Evaluate(ISampleContext ctx) => EvaluateTri(ctx) == AclResult.Pass;
+
+    /// <summary>HAProxy's three-valued evaluation: Miss when the answer needs more request data.</summary>
+    public AclResult EvaluateTri(ISampleContext ctx)
     {
-        bool result = false;
+        var result = AclResult.Fail;
         foreach (var group in _anyOf)
         {
-            bool all = true;
+            var all = AclResult.Pass;
             foreach (var (negate, acl) in group)
             {
-                if (acl.Matches(ctx) == negate)
+                var r = acl.Evaluate(ctx);
+                all = AclLogic.And(all, negate ? AclLogic.Not(r) : r);
+                if (all == AclResult.Fail)
                 {
-                    all = false;
                     break;
                 }
             }
 
-            if (all)
+            result = AclLogic.Or(result, all);
+            if (result == AclResult.Pass)
             {
-                result = true;
                 break;
             }
         }
 
-        return result != _unless;
+        return _unless ? AclLogic.Not(result) : result;
     }
 
     /// <summary>Compiles a condition against the proxy's named ACLs (same name = OR of their lines, as HAProxy).</summary>
@@ -234,4 +281,24 @@ internal sealed class Condition
         return new Condition(config.Unless, groups);
     }
 
+}
+
+/// <summary>An ACL's answer: HAProxy's ACL_TEST_PASS / FAIL / MISS.</summary>
+internal enum AclResult { Fail, Miss, Pass }
+
+/// <summary>Three-valued logic: Miss (unknown yet) stays Miss unless the other side decides.</summary>
+internal static class AclLogic
+{
+    public static AclResult Not(AclResult r) => r switch
+    {
+        AclResult.Pass => AclResult.Fail,
+        AclResult.Fail => AclResult.Pass,
+        _ => AclResult.Miss,
+    };
+
+    public static AclResult And(AclResult a, AclResult b)
+        => a == AclResult.Fail || b == AclResult.Fail ? AclResult.Fail : a == AclResult.Miss || b == AclResult.Miss ? AclResult.Miss : AclResult.Pass;
+
+    public static AclResult Or(AclResult a, AclResult b)
+        => a == AclResult.Pass || b == AclResult.Pass ? AclResult.Pass : a == AclResult.Miss || b == AclResult.Miss ? AclResult.Miss : AclResult.Fail;
 }

@@ -23,13 +23,11 @@ internal readonly record struct Network(byte[] Address, int Prefix)
             {
                 prefix = p;
             }
-            else if (bytes.Length == 4 && IPAddress.TryParse(m, out var dotted) && dotted.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+            else if (bytes.Length == 4 && m.Count(c => c == '.') == 3 && IPAddress.TryParse(m, out var dotted) && dotted.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
+                && System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(dotted.GetAddressBytes()) is var mask && mask + (mask & (0u - mask)) == 0)
             {
-                prefix = 0;
-                foreach (byte b in dotted.GetAddressBytes())
-                {
-                    prefix += System.Numerics.BitOperations.PopCount(b);
-                }
+                // A dotted mask, contiguous only (a prefix); "/33" is not the number 0.0.0.33.
+                prefix = System.Numerics.BitOperations.PopCount(mask);
             }
             else
             {

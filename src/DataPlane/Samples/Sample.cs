@@ -72,4 +72,13 @@ internal interface ISampleContext
 
     /// <summary>Usable servers of a backend by name (nbsrv); -1 if there is no such backend.</summary>
     int UsableServers(string backend);
+
+    /// <summary>
+    /// False while tcp-request inspect-delay still waits for request data: a content fetch that does
+    /// not match yet gives "unknown" (HAProxy's ACL MISS) rather than "no".
+    /// </summary>
+    bool ContentFinal => true;
+
+    /// <summary>The stream's variables (var(), Lua's set_var/get_var); process-wide ones only by default.</summary>
+    Variables Variables => Variables.ProcessOnly;
 }

@@ -14,9 +14,12 @@ internal sealed class SampleExpression
         _converters = converters;
     }
 
-    public SampleType OutputType => _converters.Length == 0 ? _fetch.Output : SampleType.Str;
+    public SampleType OutputType => _converters.Length == 0 ? _fetch.Output : _converters[^1].Conv.Output;
 
     public string FetchName => _fetch.Name;
+
+    /// <summary>Whether the value may still change while the request is being inspected.</summary>
+    public bool DependsOnContent => _fetch.DependsOnContent;
 
     public static SampleExpression Parse(string text, SampleRegistry registry)
     {

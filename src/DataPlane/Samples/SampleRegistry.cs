@@ -10,9 +10,14 @@ internal delegate bool SampleFetch(ISampleContext ctx, IReadOnlyList<string> arg
 /// <summary>A converter: transforms a value; false when it cannot.</summary>
 internal delegate bool SampleConverter(ISampleContext ctx, ref Sample value, IReadOnlyList<string> args);
 
-internal sealed record FetchDescriptor(string Name, int MinArgs, int MaxArgs, SampleType Output, SampleFetch Fetch);
+internal sealed record FetchDescriptor(string Name, int MinArgs, int MaxArgs, SampleType Output, SampleFetch Fetch)
+{
+    /// <summary>Reads the request contents, which may still grow during tcp-request inspect-delay.</summary>
+    public bool DependsOnContent { get; init; }
+}
 
-internal sealed record ConverterDescriptor(string Name, int MinArgs, int MaxArgs, SampleConverter Convert);
+/// <summary>A converter and the type it outputs (what an ACL on the expression matches by default).</summary>
+internal sealed record ConverterDescriptor(string Name, int MinArgs, int MaxArgs, SampleConverter Convert, SampleType Output = SampleType.Str);
 
 /// <summary>
 /// The one registry of fetches and converters: config expressions, ACLs and Lua's txn.f / txn.c
@@ -80,13 +85,18 @@ internal static class BuiltinFetches
         r.Add(new FetchDescriptor("always_false", 0, 0, SampleType.Bool, (ISampleContext c, IReadOnlyList<string> a, out Sample v) => Const(Sample.FromBool(false), out v)));
         r.Add(new FetchDescriptor("int", 1, 1, SampleType.Int, (ISampleContext c, IReadOnlyList<string> a, out Sample v) => Int(long.TryParse(a[0], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long i) ? i : null, out v)));
         r.Add(new FetchDescriptor("str", 1, 1, SampleType.Str, (ISampleContext c, IReadOnlyList<string> a, out Sample v) => Str(a[0], out v)));
-        r.Add(new FetchDescriptor("req.len", 0, 0, SampleType.Int, (ISampleContext c, IReadOnlyList<string> a, out Sample v) => Int(c.RequestContent.Length, out v)));
-        r.Add(new FetchDescriptor("req_len", 0, 0, SampleType.Int, (ISampleContext c, IReadOnlyList<string> a, out Sample v) => Int(c.RequestContent.Length, out v)));
+        r.Add(new FetchDescriptor("req.len", 0, 0, SampleType.Int, (ISampleContext c, IReadOnlyList<string> a, out Sample v) => Int(c.RequestContent.Length, out v)) { DependsOnContent = true });
+        r.Add(new FetchDescriptor("req_len", 0, 0, SampleType.Int, (ISampleContext c, IReadOnlyList<string> a, out Sample v) => Int(c.RequestContent.Length, out v)) { DependsOnContent = true });
         r.Add(new FetchDescriptor("nbsrv", 0, 1, SampleType.Int, (ISampleContext c, IReadOnlyList<string> a, out Sample v) =>
         {
             string? be = a.Count > 0 ? a[0] : c.BackendName;
             int n = be is null ? -1 : c.UsableServers(be);
             return Int(n < 0 ? null : n, out v);
+        }));
+        r.Add(new FetchDescriptor("var", 1, 1, SampleType.Str, (ISampleContext c, IReadOnlyList<string> a, out Sample v) =>
+        {
+            v = default;
+            return Variables.TryParse(a[0], out var scope, out var name) && c.Variables.TryGet(scope, name, out v);
         }));
         r.Add(new FetchDescriptor("rand", 0, 1, SampleType.Int, (ISampleContext c, IReadOnlyList<string> a, out Sample v) =>
         {
@@ -136,7 +146,7 @@ internal static class BuiltinConverters
         {
             v = Sample.FromInt(v.AsString.Length);
             return true;
-        }));
+        }, SampleType.Int));
         r.Add(new ConverterDescriptor("ipmask", 1, 2, (ISampleContext c, ref Sample v, IReadOnlyList<string> a) =>
         {
             if (!v.TryAsIp(out var ip) || ip is null)
@@ -153,7 +163,7 @@ internal static class BuiltinConverters
 
             v = Sample.FromIp(net.Value.Masked);
             return true;
-        }));
+        }, SampleType.Ip));
     }
 
     private static bool SetStr(ref Sample v, string s)

@@ -83,50 +83,8 @@ internal sealed partial class TcpStream
                 Request.Clear();
             }
 
-            if (bePx.TcpResponseRules.Count > 0)
-            {
-                await FillAsync(request: false, token).ConfigureAwait(false);
-                foreach (var rule in bePx.TcpResponseRules)
-                {
-                    if (rule.Condition is { } c && !c.Evaluate(this))
-                    {
-                        continue;
-                    }
-
-                    if (rule.Kind == TcpRuleKind.Accept)
-                    {
-                        break;
-                    }
-
-                    if (rule.Kind == TcpRuleKind.Reject)
-                    {
-                        Counters.Inc(ref be.Counters.Dresp);
-                        return;
-                    }
-
-                    await RunActionAsync(rule, LuaActionTargets.TcpRes).ConfigureAwait(false);
-                    if (_terminated)
-                    {
-                        return;
-                    }
-                }
-
-                if (Response.Total > 0)
-                {
-                    int n = Response.Total;
-                    await _client.SendAsync(Response.All, token).ConfigureAwait(false);
-                    CountDown(be, server, n);
-                    Response.Clear();
-                }
-
-                if (Response.InputClosed)
-                {
-                    ss.ShutdownSend();
-                    return;
-                }
-            }
-
-            var result = await TcpTunnel.RunAsync(_client, ss, _idle, n => CountUp(be, server, n), n => CountDown(be, server, n)).ConfigureAwait(false);
+            Func<Task<bool>>? responseRules = bePx.TcpResponseRules.Count > 0 ? () => RunResponseRulesAsync(bePx, be, server, token) : null;
+            var result = await TcpTunnel.RunAsync(_client, ss, _idle, n => CountUp(be, server, n), n => CountDown(be, server, n), responseRules).ConfigureAwait(false);
             _abort = result.ClientAborted || result.ServerAborted;
             if (result.ClientAborted && _idle.ExpiredSide != 's')
             {
@@ -147,6 +105,50 @@ internal sealed partial class TcpStream
                 ReleaseServer(be, s);
             }
         }
+    }
+
+    /// <summary>
+    /// tcp-response content rules, on the server's first data while the client's data already
+    /// flows to the server; false when the stream must end (reject, txn:done()).
+    /// </summary>
+    private async Task<bool> RunResponseRulesAsync(ProxyRuntime bePx, BackendState be, ServerState server, CancellationToken token)
+    {
+        await FillAsync(request: false, token).ConfigureAwait(false);
+        foreach (var rule in bePx.TcpResponseRules)
+        {
+            if (rule.Condition is { } c && !c.Evaluate(this))
+            {
+                continue;
+            }
+
+            if (rule.Kind == TcpRuleKind.Accept)
+            {
+                break;
+            }
+
+            if (rule.Kind == TcpRuleKind.Reject)
+            {
+                Counters.Inc(ref be.Counters.Dresp);
+                return false;
+            }
+
+            await RunActionAsync(rule, LuaActionTargets.TcpRes).ConfigureAwait(false);
+            if (_terminated)
+            {
+                // txn:done(): what the action left for the client still goes, then the stream ends.
+                break;
+            }
+        }
+
+        if (Response.Total > 0)
+        {
+            int n = Response.Total;
+            await _client.SendAsync(Response.All, token).ConfigureAwait(false);
+            CountDown(be, server, n);
+            Response.Clear();
+        }
+
+        return !_terminated;
     }
 
     private static void ReleaseServer(BackendState be, ServerState s)

@@ -33,6 +33,7 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
     private readonly LuaPrivSlot _priv = new();
     private TxnContext? _txn;
     private bool _abort;
+    private bool _contentFinal = true;
 
     public TcpStream(Connection client, ProxyRuntime frontend, Generation generation, int worker, CancellationToken stopping)
     {
@@ -44,6 +45,10 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
         Source = client.Remote;
         Destination = client.Local;
     }
+
+    public Variables Variables { get; } = new();
+
+    public bool ContentFinal => _contentFinal;
 
     public ChannelBuffer Request { get; } = new();
 
@@ -81,13 +86,20 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
         _idle = idle;
         try
         {
-            if (!await RunRequestRulesAsync().ConfigureAwait(false) || _terminated)
+            if (!await RunRequestRulesAsync(_frontend).ConfigureAwait(false) || _terminated)
             {
                 return;
             }
 
             _backend = ChooseBackend();
             if (_backend?.Backend is not { } be)
+            {
+                return;
+            }
+
+            // A backend's own tcp-request content rules run once the stream reaches it (HAProxy).
+            if (_backend != _frontend && _backend.TcpRequestRules.Count > 0
+                && (!await RunRequestRulesAsync(_backend).ConfigureAwait(false) || _terminated))
             {
                 return;
             }
@@ -125,14 +137,49 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
         }
     }
 
-    /// <summary>tcp-request content rules; false when the stream must end here (reject, service, error).</summary>
-    private async Task<bool> RunRequestRulesAsync()
+    /// <summary>
+    /// A proxy's tcp-request content rules; false when the stream must end here (reject, service,
+    /// error). As in HAProxy, during <c>tcp-request inspect-delay</c> a condition on request contents
+    /// that cannot be decided yet waits for more data (or the delay, or a full buffer, or the
+    /// client's end of stream) and is evaluated again; without a delay rules see what is there.
+    /// </summary>
+    private async Task<bool> RunRequestRulesAsync(ProxyRuntime px)
     {
-        foreach (var rule in _frontend.TcpRequestRules)
+        var delay = px.Config.InspectDelay;
+        long deadline = delay > TimeSpan.Zero ? Environment.TickCount64 + (long)delay.TotalMilliseconds : 0;
+        try
         {
-            if (rule.Condition is { } c && !c.Evaluate(this))
+            return await RunRequestRulesAsync(px, deadline).ConfigureAwait(false);
+        }
+        finally
+        {
+            _contentFinal = true;
+        }
+    }
+
+    private async Task<bool> RunRequestRulesAsync(ProxyRuntime px, long deadline)
+    {
+        foreach (var rule in px.TcpRequestRules)
+        {
+            if (rule.Condition is { } c)
             {
-                continue;
+                AclResult r;
+                while (true)
+                {
+                    _contentFinal = deadline == 0 || Request.InputClosed || Request.IsFull || Environment.TickCount64 >= deadline;
+                    r = c.EvaluateTri(this);
+                    if (r != AclResult.Miss)
+                    {
+                        break;
+                    }
+
+                    await WaitForRequestDataAsync(deadline).ConfigureAwait(false);
+                }
+
+                if (r != AclResult.Pass)
+                {
+                    continue;
+                }
             }
 
             switch (rule.Kind)
@@ -141,6 +188,11 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
                     return true;
                 case TcpRuleKind.Reject:
                     Counters.Inc(ref _frontend.FrontendCounters.Dreq);
+                    if (px != _frontend && px.Backend is { } rejectingBackend)
+                    {
+                        Counters.Inc(ref rejectingBackend.Counters.Dreq);
+                    }
+
                     return false;
                 case TcpRuleKind.UseService:
                     await RunServiceAsync(rule.Lua!).ConfigureAwait(false);
@@ -169,6 +221,27 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
         }
 
         _client.ShutdownSend();
+    }
+
+    /// <summary>Reads more request data, or returns when the inspect delay expires.</summary>
+    private async Task WaitForRequestDataAsync(long deadline)
+    {
+        long remaining = deadline - Environment.TickCount64;
+        if (remaining <= 0)
+        {
+            return;
+        }
+
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(_idle!.Token);
+        cts.CancelAfter(TimeSpan.FromMilliseconds(remaining));
+        try
+        {
+            await FillAsync(request: true, cts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!_idle.Token.IsCancellationRequested)
+        {
+            // the inspect delay expired: the rules now see the final contents
+        }
     }
 
     private ProxyRuntime? ChooseBackend()

@@ -16,11 +16,17 @@ internal static class TcpTunnel
 {
     private const int BufferSize = 16 * 1024;
 
-    public static async Task<TunnelResult> RunAsync(Connection client, Connection server, IdleWatch idle, Action<long>? onClientBytes = null, Action<long>? onServerBytes = null)
+    /// <param name="responseGate">
+    /// Runs before the first byte goes from the server to the client while the client's bytes
+    /// already flow to the server (tcp-response content rules); false ends the stream.
+    /// </param>
+    public static async Task<TunnelResult> RunAsync(Connection client, Connection server, IdleWatch idle, Action<long>? onClientBytes = null, Action<long>? onServerBytes = null, Func<Task<bool>>? responseGate = null)
     {
         var ct = idle.Token;
         var up = PumpAsync(client, server, idle, fromClient: true, onClientBytes, ct);
-        var down = PumpAsync(server, client, idle, fromClient: false, onServerBytes, ct);
+        var down = responseGate is null
+            ? PumpAsync(server, client, idle, fromClient: false, onServerBytes, ct)
+            : GatedAsync(responseGate, server, client, idle, onServerBytes, ct);
         var first = await Task.WhenAny(up, down).ConfigureAwait(false);
         var firstResult = await first.ConfigureAwait(false);
         if (firstResult.Aborted)
@@ -36,6 +42,28 @@ internal static class TcpTunnel
     }
 
     private readonly record struct PumpResult(long Bytes, bool Aborted);
+
+    private static async Task<PumpResult> GatedAsync(Func<Task<bool>> gate, Connection from, Connection to, IdleWatch idle, Action<long>? onBytes, CancellationToken ct)
+    {
+        bool open;
+        try
+        {
+            open = await gate().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            open = false;
+        }
+
+        if (!open)
+        {
+            // Rejected or done: the client gets what was sent to it, then the end of the stream.
+            to.Close(abort: false);
+            return new PumpResult(0, false);
+        }
+
+        return await PumpAsync(from, to, idle, fromClient: false, onBytes, ct).ConfigureAwait(false);
+    }
 
     private static async Task<PumpResult> PumpAsync(Connection from, Connection to, IdleWatch idle, bool fromClient, Action<long>? onBytes, CancellationToken ct)
     {

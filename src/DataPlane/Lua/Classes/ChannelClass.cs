@@ -41,6 +41,11 @@ internal static unsafe class ChannelClass
             throw new LuaArgumentException($"{fn}: the response channel is not available in a request action");
         }
 
+        if ((ch.Txn.Phase is LuaActionTargets.TcpRes or LuaActionTargets.HttpRes) && ch.IsRequest)
+        {
+            throw new LuaArgumentException($"{fn}: the request channel is not available in a response action");
+        }
+
         return ch;
     }
 

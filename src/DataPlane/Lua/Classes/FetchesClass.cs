@@ -89,7 +89,7 @@ internal static unsafe class FetchesClass
         return args;
     }
 
-    private static int Push(IntPtr L, Sample v)
+    public static int Push(IntPtr L, Sample v)
     {
         switch (v.Type)
         {

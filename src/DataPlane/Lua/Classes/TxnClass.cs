@@ -19,7 +19,69 @@ internal static unsafe class TxnClass
         r.Add("txn_set_tos", &SetTos);
         r.Add("txn_set_mark", &SetMark);
         r.Add("txn_done", &Done);
+        r.Add("set_var", &SetVar);
+        r.Add("unset_var", &UnsetVar);
+        r.Add("get_var", &GetVar);
     }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int SetVar(IntPtr L) => LuaCallback.Run(L, &SetVarImpl);
+
+    /// <summary>
+    /// set_var(name, value): as HAProxy converts Lua values to samples, numbers become integers,
+    /// booleans booleans, strings strings and anything else the boolean false. A name without a
+    /// valid scope (proc, sess, txn, req, res) is ignored, as HAProxy ignores it.
+    /// </summary>
+    private static int SetVarImpl(IntPtr L, LuaState st)
+    {
+        var ctx = LuaCallback.Self<LuaStreamContext>(L, 1, "set_var");
+        string fullName = LuaCallback.String(L, 2, "set_var");
+        var value = lua_type(L, 3) switch
+        {
+            LUA_TNUMBER => Samples.Sample.FromInt(lua_isinteger(L, 3) != 0 ? lua_tointegerx(L, 3, out _) : (long)lua_tonumberx(L, 3, out _)),
+            LUA_TBOOLEAN => Samples.Sample.FromBool(lua_toboolean(L, 3) != 0),
+            LUA_TSTRING => Samples.Sample.FromString(LuaStack.ToStringOrNull(L, 3)!),
+            _ => Samples.Sample.FromBool(false),
+        };
+        if (Samples.Variables.TryParse(fullName, out var scope, out var name))
+        {
+            VariablesOf(ctx).Set(scope, name, value);
+        }
+
+        return 0;
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int UnsetVar(IntPtr L) => LuaCallback.Run(L, &UnsetVarImpl);
+
+    private static int UnsetVarImpl(IntPtr L, LuaState st)
+    {
+        var ctx = LuaCallback.Self<LuaStreamContext>(L, 1, "unset_var");
+        if (Samples.Variables.TryParse(LuaCallback.String(L, 2, "unset_var"), out var scope, out var name))
+        {
+            VariablesOf(ctx).Unset(scope, name);
+        }
+
+        return 0;
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int GetVar(IntPtr L) => LuaCallback.Run(L, &GetVarImpl);
+
+    private static int GetVarImpl(IntPtr L, LuaState st)
+    {
+        var ctx = LuaCallback.Self<LuaStreamContext>(L, 1, "get_var");
+        if (Samples.Variables.TryParse(LuaCallback.String(L, 2, "get_var"), out var scope, out var name)
+            && VariablesOf(ctx).TryGet(scope, name, out var v))
+        {
+            return FetchesClass.Push(L, v);
+        }
+
+        lua_pushnil(L);
+        return 1;
+    }
+
+    private static Samples.Variables VariablesOf(LuaStreamContext ctx) => ctx.Samples?.Variables ?? Samples.Variables.ProcessOnly;
 
     /// <summary>Pushes a TXN object: {[0], f, sf, c, sc, req, res[, http]}.</summary>
     public static void Push(IntPtr L, LuaState st, TxnContext txn)
