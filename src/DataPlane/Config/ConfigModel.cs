@@ -23,7 +23,9 @@ public sealed record LuaLoadConfig(string Path, bool PerThread, ImmutableArray<s
 
 public enum LogTargetKind { Stdout, Stderr, Udp }
 
-public sealed record LogTargetConfig(LogTargetKind Kind, string Format, string Facility, string? MaxLevel, EndPoint? Address, SourceLocation Location);
+/// <param name="MaxLength">HAProxy's <c>len</c>: longer lines are truncated (default 1024).</param>
+/// <param name="MinLevel">HAProxy's minimum level: more severe messages are sent with this level.</param>
+public sealed record LogTargetConfig(LogTargetKind Kind, string Format, string Facility, string? MaxLevel, EndPoint? Address, SourceLocation Location, int MaxLength = 1024, string? MinLevel = null);
 
 public sealed record StatsSocketConfig(string Address, ImmutableDictionary<string, string> Options, SourceLocation Location);
 
@@ -138,5 +140,5 @@ public sealed record ProxyConfig(string Name, ProxyCapabilities Capabilities, So
 /// <summary>A configuration error: always names file:line, the section and the keyword.</summary>
 public sealed record ConfigError(SourceLocation Location, string Section, string Keyword, string Message)
 {
-    public override string ToString() => $"[ALERT] {Location} : '{Keyword}' in section '{Section}': {Message}";
+    public override string ToString() => $"{Location} : '{Keyword}' in section '{Section}': {Message}";
 }

@@ -240,6 +240,7 @@ internal sealed partial class ConfigParser
         }
 
         string format = "rfc3164";
+        int maxLength = 1024;
         int i = at + 1;
         while (i < w.Count && w[i] is "format" or "len" or "sample")
         {
@@ -258,7 +259,7 @@ internal sealed partial class ConfigParser
                     return null;
                 }
             }
-            else if (w[i] == "len" && !ConfigValues.TryParseInt(w[i + 1], 80, 65535, out _))
+            else if (w[i] == "len" && !ConfigValues.TryParseInt(w[i + 1], 80, 65535, out maxLength))
             {
                 Error(line.Location, kw, $"invalid log length '{w[i + 1]}'");
                 return null;
@@ -296,11 +297,13 @@ internal sealed partial class ConfigParser
             }
         }
 
+        string? minLevel = null;
         if (i < w.Count)
         {
-            if (LogLevels.Parse(w[i]) < 0)
+            minLevel = w[i];
+            if (LogLevels.Parse(minLevel) < 0)
             {
-                Error(line.Location, kw, $"unknown log level '{w[i]}'");
+                Error(line.Location, kw, $"unknown log level '{minLevel}'");
                 return null;
             }
 
@@ -313,7 +316,7 @@ internal sealed partial class ConfigParser
             return null;
         }
 
-        return new LogTargetConfig(kind, format, facility, maxLevel, address, line.Location);
+        return new LogTargetConfig(kind, format, facility, maxLevel, address, line.Location, maxLength, minLevel);
     }
 
     private int? Int(ConfigLine line, int at, int min, int max)

@@ -99,15 +99,9 @@ internal static class ConfigTokenizer
                     return (null, err);
                 }
             }
-            else if (c == '$')
-            {
-                if (Expand(text, ref i, sb, env) is { } err)
-                {
-                    return (null, err);
-                }
-            }
             else
             {
+                // As in HAProxy, "$VAR" and "${VAR}" are expanded only inside double quotes.
                 sb.Append(c);
                 i++;
             }

@@ -95,7 +95,8 @@ internal sealed class ProcessLog : IDisposable
                 continue;
             }
 
-            string formatted = Format(t, level, message, tag ?? "haproxy");
+            string formatted = Render(t, level, message, tag ?? "haproxy");
+
             switch (t.Kind)
             {
                 case LogTargetKind.Stdout:
@@ -128,6 +129,14 @@ internal sealed class ProcessLog : IDisposable
         }
     }
 
+    /// <summary>One line for a target: its format, its minimum level (which caps the severity, as HAProxy keeps "emerg" off every terminal) and its length limit.</summary>
+    internal static string Render(LogTargetConfig t, int level, string message, string tag)
+    {
+        int sent = t.MinLevel is { } min && LogLevels.Parse(min) is >= 0 and var floor && level < floor ? floor : level;
+        string formatted = Format(t, sent, message, tag);
+        return formatted.Length > t.MaxLength ? formatted[..t.MaxLength] : formatted;
+    }
+
     private static string Format(LogTargetConfig t, int level, string message, string tag)
     {
         int facility = FacilityCode(t.Facility);
@@ -137,7 +146,11 @@ internal sealed class ProcessLog : IDisposable
         {
             "raw" => message,
             "short" => $"<{level}>{message}",
+            "priority" => $"<{pri}>{message}",
+            "iso" => string.Create(CultureInfo.InvariantCulture, $"{DateTimeOffset.Now:yyyy-MM-ddTHH:mm:ss.ffffffzzz} {message}"),
+            "timed" => string.Create(CultureInfo.InvariantCulture, $"<{level}>{DateTimeOffset.Now:yyyy-MM-ddTHH:mm:ss.ffffffzzz} {message}"),
             "rfc5424" => string.Create(CultureInfo.InvariantCulture, $"<{pri}>1 {DateTimeOffset.Now:yyyy-MM-ddTHH:mm:ss.ffffffzzz} {Environment.MachineName} {tag} {Pid} - - {message}"),
+            // rfc3164 and local: HAProxy sends no host name in either by default.
             _ => string.Create(CultureInfo.InvariantCulture, $"<{pri}>{now:MMM} {now.Day,2} {now:HH:mm:ss} {tag}[{Pid}]: {message}"),
         };
     }

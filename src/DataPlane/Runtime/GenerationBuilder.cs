@@ -72,7 +72,7 @@ internal static class GenerationBuilder
             var addr = Resolve(s.Host);
             if (addr is null)
             {
-                errors.Add($"[{s.Location}] : 'server' in section 'backend {px.Name}': could not resolve address '{s.Host}'");
+                errors.Add($"{s.Location} : 'server' in section '{(px.Config.Capabilities == ProxyCapabilities.Backend ? "backend" : "listen")} {px.Name}': could not resolve address '{s.Host}'");
                 continue;
             }
 
@@ -104,10 +104,31 @@ internal static class GenerationBuilder
     {
         var cfg = px.Config;
         string section = $"{(cfg.Capabilities == ProxyCapabilities.Frontend ? "frontend" : cfg.Capabilities == ProxyCapabilities.Backend ? "backend" : "listen")} {cfg.Name}";
+        // Every named ACL is compiled, used or not, so that its errors name its own line.
+        var badAcls = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var acl in cfg.Acls)
+        {
+            try
+            {
+                _ = Acl.Compile(acl, samples);
+            }
+            catch (FormatException ex)
+            {
+                badAcls.Add(acl.Name);
+                errors.Add($"{acl.Location} : 'acl' in section '{section}': acl '{acl.Name}': {ex.Message}");
+            }
+        }
+
         Condition? Cond(ConditionConfig? c, string kw)
         {
             if (c is null)
             {
+                return null;
+            }
+
+            if (c.AnyOf.Any(g => g.Any(t => t.Name is { } n && badAcls.Contains(n))))
+            {
+                // already reported at the acl line
                 return null;
             }
 
@@ -117,7 +138,7 @@ internal static class GenerationBuilder
             }
             catch (FormatException ex)
             {
-                errors.Add($"[{c.Location}] : '{kw}' in section '{section}': {ex.Message}");
+                errors.Add($"{c.Location} : '{kw}' in section '{section}': {ex.Message}");
                 return null;
             }
         }
@@ -131,13 +152,13 @@ internal static class GenerationBuilder
                 case TcpRuleKind.UseService:
                     if (!lua.Services.TryGetValue(r.LuaName!, out reg))
                     {
-                        errors.Add($"[{r.Location}] : '{kw} use-service' in section '{section}': Lua service 'lua.{r.LuaName}' not found (register it with core.register_service)");
+                        errors.Add($"{r.Location} : '{kw} use-service' in section '{section}': Lua service 'lua.{r.LuaName}' not found (register it with core.register_service)");
                         return null;
                     }
 
                     if (reg.Mode != "tcp")
                     {
-                        errors.Add($"[{r.Location}] : '{kw} use-service' in section '{section}': Lua service 'lua.{r.LuaName}' is an '{reg.Mode}' service; only 'tcp' services can be used from tcp-request rules");
+                        errors.Add($"{r.Location} : '{kw} use-service' in section '{section}': Lua service 'lua.{r.LuaName}' is an '{reg.Mode}' service; only 'tcp' services can be used from tcp-request rules");
                         return null;
                     }
 
@@ -145,19 +166,19 @@ internal static class GenerationBuilder
                 case TcpRuleKind.LuaAction:
                     if (!lua.Actions.TryGetValue(r.LuaName!, out reg))
                     {
-                        errors.Add($"[{r.Location}] : '{kw}' in section '{section}': Lua action 'lua.{r.LuaName}' not found (register it with core.register_action)");
+                        errors.Add($"{r.Location} : '{kw}' in section '{section}': Lua action 'lua.{r.LuaName}' not found (register it with core.register_action)");
                         return null;
                     }
 
                     if ((reg.Targets & target) == 0)
                     {
-                        errors.Add($"[{r.Location}] : '{kw}' in section '{section}': Lua action 'lua.{r.LuaName}' is not registered for '{(target == LuaActionTargets.TcpReq ? "tcp-req" : "tcp-res")}'");
+                        errors.Add($"{r.Location} : '{kw}' in section '{section}': Lua action 'lua.{r.LuaName}' is not registered for '{(target == LuaActionTargets.TcpReq ? "tcp-req" : "tcp-res")}'");
                         return null;
                     }
 
                     if (r.Args.Length != reg.NbArgs)
                     {
-                        errors.Add($"[{r.Location}] : '{kw}' in section '{section}': Lua action 'lua.{r.LuaName}' expects {reg.NbArgs} argument(s), got {r.Args.Length}");
+                        errors.Add($"{r.Location} : '{kw}' in section '{section}': Lua action 'lua.{r.LuaName}' expects {reg.NbArgs} argument(s), got {r.Args.Length}");
                         return null;
                     }
 
@@ -171,7 +192,7 @@ internal static class GenerationBuilder
         px.TcpResponseRules = [.. cfg.TcpResponseContent.Select(r => Rule(r, "tcp-response content", LuaActionTargets.TcpRes)).OfType<TcpRule>()];
         if (cfg.Mode == ProxyMode.Http && px.IsFrontend)
         {
-            errors.Add($"[{cfg.Location}] : '{section}': 'mode http' is parsed but not served yet by HaLua (the HTTP engine is in progress)");
+            errors.Add($"{cfg.Location} : '{section}': 'mode http' is parsed but not served yet by HaLua (the HTTP engine is in progress)");
         }
 
         var useBackends = new List<UseBackend>();
