@@ -64,9 +64,12 @@ internal sealed class ProxyRuntime
 
     public List<Listener> Listeners { get; } = [];
 
-    public TimeSpan ClientTimeout => Config.Timeouts.Tunnel ?? Config.Timeouts.Client ?? TimeSpan.Zero;
+    public TimeSpan ClientTimeout => Config.Timeouts.Client ?? TimeSpan.Zero;
 
-    public TimeSpan ServerTimeout => Config.Timeouts.Tunnel ?? Config.Timeouts.Server ?? TimeSpan.Zero;
+    public TimeSpan ServerTimeout => Config.Timeouts.Server ?? TimeSpan.Zero;
+
+    /// <summary>A backend's <c>timeout tunnel</c>: once client and server are connected, it replaces both.</summary>
+    public TimeSpan? TunnelTimeout => Config.Timeouts.Tunnel;
 
     public TimeSpan ConnectTimeout => Config.Timeouts.Connect ?? TimeSpan.Zero;
 

@@ -49,6 +49,7 @@ internal sealed class IdleWatch : IDisposable
     private readonly CancellationTokenSource _cts;
     private long _clientTicks;
     private long _serverTicks;
+    private long _tunnelTicks;
     private long _lastClient;
     private long _lastServer;
 
@@ -69,6 +70,15 @@ internal sealed class IdleWatch : IDisposable
     {
         _clientTicks = ToTicks(clientTimeout);
         _serverTicks = ToTicks(serverTimeout);
+        _tunnelTicks = 0;
+    }
+
+    /// <summary>One inactivity limit for both sides together (timeout tunnel); zero means none.</summary>
+    public void SetTunnel(TimeSpan tunnelTimeout)
+    {
+        _clientTicks = 0;
+        _serverTicks = 0;
+        _tunnelTicks = ToTicks(tunnelTimeout);
     }
 
     private static long ToTicks(TimeSpan t) => t <= TimeSpan.Zero ? 0 : (long)(t.TotalSeconds * Stopwatch.Frequency);
@@ -84,7 +94,17 @@ internal sealed class IdleWatch : IDisposable
             return;
         }
 
-        if (_clientTicks > 0 && now - Volatile.Read(ref _lastClient) > _clientTicks)
+        if (_tunnelTicks > 0)
+        {
+            long last = Math.Max(Volatile.Read(ref _lastClient), Volatile.Read(ref _lastServer));
+            if (now - last <= _tunnelTicks)
+            {
+                return;
+            }
+
+            ExpiredSide = 'c';
+        }
+        else if (_clientTicks > 0 && now - Volatile.Read(ref _lastClient) > _clientTicks)
         {
             ExpiredSide = 'c';
         }

@@ -71,7 +71,16 @@ internal sealed partial class TcpStream
 
             var server = _server!;
             var ss = _serverSocket!;
-            _idle.SetTimeouts(_frontend.ClientTimeout, bePx.ServerTimeout);
+            if (bePx.TunnelTimeout is { } tunnel)
+            {
+                // HAProxy: the tunnel timeout supersedes both once the connection is a tunnel, and
+                // expires only when neither side has moved for that long.
+                _idle.SetTunnel(tunnel);
+            }
+            else
+            {
+                _idle.SetTimeouts(_frontend.ClientTimeout, bePx.ServerTimeout);
+            }
             _idle.ServerActivity();
 
             // What the rules left in the request channel goes first.

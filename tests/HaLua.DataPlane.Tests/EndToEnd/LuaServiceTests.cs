@@ -247,6 +247,127 @@ public class LuaServiceTests
         Assert.Equal("true true", await HaluaProcess.ExchangeAsync(h.Ports[0]));
     }
 
+    [Theory]
+    [InlineData("lua-load-per-thread", "1,1,1,2,2,2")]
+    [InlineData("lua-load", "1,2,3,4,5,6")]
+    public async Task LuaLoadPerThread_GivesEachWorkerItsOwnState_LuaLoadSharesOne(string directive, string expected)
+    {
+        await using var h = await HaluaProcess.StartAsync($$"""
+            global
+               {{directive}} count.lua
+               nbthread 3
+            listen px
+               bind 127.0.0.1:{PORT0}
+               tcp-request content use-service lua.count
+            """, new Dictionary<string, string>
+        {
+            ["count.lua"] = """
+                local n = 0
+                core.register_service("count", "tcp", function(applet)
+                   n = n + 1
+                   applet:send(tostring(n))
+                end)
+                """,
+        });
+        var seen = new List<int>();
+        for (int i = 0; i < 6; i++)
+        {
+            seen.Add(int.Parse(await HaluaProcess.ExchangeAsync(h.Ports[0]), System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        seen.Sort();
+        Assert.Equal(expected, string.Join(',', seen));
+    }
+
+    [Fact]
+    public async Task Variables_SetByAction_ReadByAclAndService_ProcScopeShared()
+    {
+        await using var a = new TestServer("a");
+        await using var b = new TestServer("b");
+        await using var h = await HaluaProcess.StartAsync($$"""
+            global
+               lua-load vars.lua
+            defaults
+               timeout connect 2s
+               timeout client 5s
+               timeout server 5s
+            frontend fe
+               bind 127.0.0.1:{PORT0}
+               tcp-request inspect-delay 2s
+               tcp-request content lua.pick
+               acl to_b var(txn.route) -m str b
+               use_backend be_b if to_b
+               default_backend be_a
+            backend be_a
+               server a 127.0.0.1:{{a.Port}}
+            backend be_b
+               server b 127.0.0.1:{{b.Port}}
+            listen svc
+               bind 127.0.0.1:{PORT1}
+               tcp-request content use-service lua.show
+            """, new Dictionary<string, string>
+        {
+            ["vars.lua"] = """
+                core.register_action("pick", { "tcp-req" }, function(txn)
+                   local line = txn.req:getline()
+                   txn:set_var("txn.route", line:sub(1, 1))
+                   txn:set_var("proc.last", line:sub(1, 1))
+                   txn:set_var("bogus.name", "ignored")
+                end)
+                core.register_service("show", "tcp", function(applet)
+                   applet:set_var("txn.n", 41)
+                   local n = applet:get_var("txn.n") + 1
+                   applet:send(tostring(applet:get_var("proc.last")) .. " " .. n .. " " .. tostring(applet:get_var("txn.route")) .. " " .. tostring(applet:get_var("bogus.name")))
+                end)
+                """,
+        });
+        Assert.Equal("b", await HaluaProcess.ExchangeAsync(h.Ports[0], "b\n"));
+        Assert.Equal("a", await HaluaProcess.ExchangeAsync(h.Ports[0], "x\n"));
+        Assert.Equal("x 42 nil nil", await HaluaProcess.ExchangeAsync(h.Ports[1]));
+    }
+
+    [Fact]
+    public async Task InspectDelay_WaitsForContentRules_ThenDecides()
+    {
+        await using var big = new TestServer("big");
+        await using var small = new TestServer("small");
+        await using var h = await HaluaProcess.StartAsync($$"""
+            defaults
+               timeout connect 2s
+               timeout client 5s
+               timeout server 5s
+            frontend fe
+               bind 127.0.0.1:{PORT0}
+               tcp-request inspect-delay 600ms
+               tcp-request content accept if { req.len ge 8 }
+               tcp-request content reject if ! WAIT_END
+               acl large req.len ge 8
+               use_backend be_big if large
+               default_backend be_small
+            backend be_big
+               server big 127.0.0.1:{{big.Port}}
+            backend be_small
+               server small 127.0.0.1:{{small.Port}}
+            """);
+
+        // Eight bytes sent in two pieces: the first rule waits for the second piece, then accepts.
+        using (var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            await s.ConnectAsync(IPAddress.Loopback, h.Ports[0]);
+            await s.SendAsync(Encoding.ASCII.GetBytes("1234"));
+            await Task.Delay(150);
+            await s.SendAsync(Encoding.ASCII.GetBytes("5678"));
+            var buf = new byte[16];
+            int n = await s.ReceiveAsync(buf);
+            Assert.Equal("big", Encoding.ASCII.GetString(buf, 0, n));
+        }
+
+        // Too short: nothing decides until the delay ends, then WAIT_END lets the stream through.
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal("small", await HaluaProcess.ExchangeAsync(h.Ports[0], "abc", halfClose: false));
+        Assert.InRange(sw.Elapsed, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(3));
+    }
+
     [Fact]
     public async Task Sigterm_LetsInFlightStreamFinish_ThenExitsZero()
     {

@@ -222,4 +222,82 @@ public class TcpProxyTests
             """);
         Assert.Equal("good", await HaluaProcess.ExchangeAsync(h.Ports[0]));
     }
+
+    [Fact]
+    public async Task TimeoutTunnel_ReplacesClientAndServerTimeoutsOnceConnected()
+    {
+        await using var echo = new TestServer("echo", async s =>
+        {
+            var buf = new byte[1024];
+            int n;
+            while ((n = await s.ReceiveAsync(buf)) > 0)
+            {
+                await s.SendAsync(buf.AsMemory(0, n));
+            }
+        });
+        await using var h = await HaluaProcess.StartAsync($$"""
+            defaults
+               mode tcp
+               timeout connect 2s
+               timeout client 300ms
+               timeout server 300ms
+            listen tunnel
+               bind 127.0.0.1:{PORT0}
+               timeout tunnel 1500ms
+               server e 127.0.0.1:{{echo.Port}}
+            listen plain
+               bind 127.0.0.1:{PORT1}
+               server e 127.0.0.1:{{echo.Port}}
+            """);
+
+        using var viaTunnel = await ConnectAsync(h.Ports[0]);
+        using var viaPlain = await ConnectAsync(h.Ports[1]);
+        Assert.Equal("a", await RoundTripAsync(viaTunnel, "a"));
+        Assert.Equal("a", await RoundTripAsync(viaPlain, "a"));
+
+        // Idle beyond client and server timeouts, within the tunnel timeout.
+        await Task.Delay(900);
+        Assert.Equal("b", await RoundTripAsync(viaTunnel, "b"));
+        Assert.True(await IsClosedAsync(viaPlain), "the proxy without timeout tunnel kept an idle connection past timeout client");
+
+        // Idle beyond the tunnel timeout: closed.
+        var sw = Stopwatch.StartNew();
+        Assert.True(await IsClosedAsync(viaTunnel, TimeSpan.FromSeconds(4)), "timeout tunnel did not close an idle tunnel");
+        Assert.InRange(sw.Elapsed, TimeSpan.FromSeconds(1.2), TimeSpan.FromSeconds(3));
+    }
+
+    private static async Task<Socket> ConnectAsync(int port)
+    {
+        var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await s.ConnectAsync(IPAddress.Loopback, port);
+        return s;
+    }
+
+    private static async Task<string> RoundTripAsync(Socket s, string text)
+    {
+        await s.SendAsync(Encoding.ASCII.GetBytes(text));
+        var buf = new byte[64];
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        int n = await s.ReceiveAsync(buf, SocketFlags.None, cts.Token);
+        return Encoding.ASCII.GetString(buf, 0, n);
+    }
+
+    /// <summary>True when the peer ends the connection (FIN or reset) within the wait.</summary>
+    private static async Task<bool> IsClosedAsync(Socket s, TimeSpan? wait = null)
+    {
+        var buf = new byte[64];
+        using var cts = new CancellationTokenSource(wait ?? TimeSpan.FromSeconds(1));
+        try
+        {
+            return await s.ReceiveAsync(buf, SocketFlags.None, cts.Token) == 0;
+        }
+        catch (SocketException)
+        {
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
 }
