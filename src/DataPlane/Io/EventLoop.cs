@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using HaLua.DataPlane.Logging;
 
@@ -17,6 +18,9 @@ internal sealed unsafe class EventLoop
     private readonly int _epfd;
     private readonly Thread _thread;
     private readonly ConcurrentQueue<GCHandle> _released = new();
+    private readonly ConcurrentQueue<(Action<object?> Work, object? State)> _posted = new();
+    private readonly int _wakeFd;
+    private int _wakePending;
 
     public EventLoop(int id)
     {
@@ -26,12 +30,61 @@ internal sealed unsafe class EventLoop
             throw new InvalidOperationException($"epoll_create1 failed: errno {Marshal.GetLastPInvokeError()}");
         }
 
+        _wakeFd = Sys.EventFd(0, Sys.EFD_NONBLOCK | Sys.EFD_CLOEXEC);
+        var wake = new Sys.EpollEvent { Events = Sys.EPOLLIN, Data = 0 };
+        if (_wakeFd < 0 || Sys.EpollCtl(_epfd, Sys.EPOLL_CTL_ADD, _wakeFd, &wake) != 0)
+        {
+            throw new InvalidOperationException($"eventfd failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+
         _thread = new Thread(Run) { IsBackground = true, Name = $"halua-io-{id}" };
         _thread.Start();
     }
 
+    [ThreadStatic]
+    private static EventLoop? t_current;
+
+    /// <summary>The loop whose thread the caller runs on, if any.</summary>
+    public static EventLoop? Current => t_current;
+
     /// <summary>Whether the caller runs on this loop's thread.</summary>
     public bool IsCurrent => Thread.CurrentThread == _thread;
+
+    /// <summary>Runs <paramref name="work"/> on the loop thread, after the events in hand.</summary>
+    public void Post(Action<object?> work, object? state)
+    {
+        _posted.Enqueue((work, state));
+        if (Interlocked.Exchange(ref _wakePending, 1) == 0)
+        {
+            ulong one = 1;
+            _ = Sys.Write(_wakeFd, &one, sizeof(ulong));
+        }
+    }
+
+    /// <summary>
+    /// <c>await loop.SwitchTo()</c> continues on the loop thread (at once when already there): a
+    /// stream's work stays on its worker's thread, as in HAProxy, instead of hopping between the
+    /// thread pool and the loop and contending for the Lua state.
+    /// </summary>
+    public SwitchAwaitable SwitchTo() => new(this, always: false);
+
+    /// <summary><c>await loop.Yield()</c> lets the loop run its other work first, then continues on it.</summary>
+    public SwitchAwaitable Yield() => new(this, always: true);
+
+    public readonly struct SwitchAwaitable(EventLoop loop, bool always) : ICriticalNotifyCompletion
+    {
+        public SwitchAwaitable GetAwaiter() => this;
+
+        public bool IsCompleted => !always && loop.IsCurrent;
+
+        public void GetResult()
+        {
+        }
+
+        public void OnCompleted(Action continuation) => loop.Post(static c => ((Action)c!)(), continuation);
+
+        public void UnsafeOnCompleted(Action continuation) => loop.Post(static c => ((Action)c!)(), continuation);
+    }
 
     public void Add(int fd, GCHandle handle)
     {
@@ -56,11 +109,12 @@ internal sealed unsafe class EventLoop
 
     private void Run()
     {
+        t_current = this;
         var events = (Sys.EpollEvent*)NativeMemory.Alloc(MaxEvents, (nuint)sizeof(Sys.EpollEvent));
         while (true)
         {
             // A bounded wait so that released handles are freed even when no traffic comes.
-            int n = Sys.EpollWait(_epfd, events, MaxEvents, _released.IsEmpty ? 1000 : 100);
+            int n = Sys.EpollWait(_epfd, events, MaxEvents, !_posted.IsEmpty ? 0 : _released.IsEmpty ? 1000 : 100);
             if (n < 0)
             {
                 int errno = Marshal.GetLastPInvokeError();
@@ -76,6 +130,13 @@ internal sealed unsafe class EventLoop
 
             for (int i = 0; i < n; i++)
             {
+                if (events[i].Data == 0)
+                {
+                    ulong count;
+                    _ = Sys.Read(_wakeFd, &count, sizeof(ulong));
+                    continue;
+                }
+
                 var target = GCHandle.FromIntPtr((nint)events[i].Data).Target;
                 if (target is EpollConnection c)
                 {
@@ -90,9 +151,26 @@ internal sealed unsafe class EventLoop
                 }
             }
 
+            RunPosted();
             while (_released.TryDequeue(out var h))
             {
                 h.Free();
+            }
+        }
+    }
+
+    private void RunPosted()
+    {
+        Volatile.Write(ref _wakePending, 0);
+        while (_posted.TryDequeue(out var item))
+        {
+            try
+            {
+                item.Work(item.State);
+            }
+            catch (Exception ex)
+            {
+                ProcessLog.Instance.Alert($"event loop {_thread.Name}: {ex}");
             }
         }
     }

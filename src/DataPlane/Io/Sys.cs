@@ -42,6 +42,18 @@ internal static unsafe partial class Sys
     [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
     public static partial nint Send(SafeHandle fd, byte* buf, nint len, int flags);
 
+    public const int EFD_NONBLOCK = 0x800;
+    public const int EFD_CLOEXEC = 0x80000;
+
+    [LibraryImport("libc", EntryPoint = "eventfd", SetLastError = true)]
+    public static partial int EventFd(uint initval, int flags);
+
+    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
+    public static partial nint Write(int fd, void* buf, nint count);
+
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    public static partial nint Read(int fd, void* buf, nint count);
+
     [LibraryImport("libc", EntryPoint = "getsockopt", SetLastError = true)]
     public static partial int GetSockOpt(SafeHandle fd, int level, int name, int* value, int* length);
 

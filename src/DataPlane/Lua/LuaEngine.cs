@@ -323,7 +323,7 @@ internal sealed unsafe class LuaEngine : IDisposable
 
     private void StartTask(LuaFunctionRef fn)
     {
-        var t = Task.Run(() => LuaRunner.RunTaskAsync(fn, Settings.TaskTimeout, _stopping.Token));
+        var t = Task.Run(() => LuaRunner.RunTaskOnLoopAsync(fn, Settings.TaskTimeout, _stopping.Token));
         lock (_runningTasks)
         {
             _runningTasks.Add(t);

@@ -79,10 +79,20 @@ internal sealed class LuaExecution
         _pendingArgs = 0;
         _sliceStart = Stopwatch.GetTimestamp();
         int depth = State.SuspendCallbackDepth();
+        State.BeginSlice(Thread);
         int status = lua_resume(Thread, State.L, nargs, out int nres);
+        State.EndSlice(Thread);
         State.RestoreCallbackDepth(depth);
         _usedTicks += Stopwatch.GetTimestamp() - _sliceStart;
         State.Current = previous;
+
+        if (TimedOut && status != LUA_YIELD)
+        {
+            // Stopped inside a user coroutine: whatever the script made of that error, the
+            // execution ran out of time (HAProxy ends it as a timeout).
+            lua_settop(Thread, 0);
+            return Finish(LuaOutcome.Timeout, $"Lua {KindName} '{Name}': execution timeout");
+        }
 
         switch (status)
         {
@@ -142,8 +152,9 @@ internal sealed class LuaExecution
             return true;
         }
 
-        // Pre-empt only when another stream waits for this state, as HAProxy's forced yield lets others run.
-        if (State.Gate.Waiting > 0 && Kind is not (LuaContextKind.Fetch or LuaContextKind.Converter or LuaContextKind.Body or LuaContextKind.Init))
+        // HAProxy's forced yield: a long slice (the watchdog armed the hook) gives way every
+        // tune.lua.forced-yield instructions so the other streams of its thread and of the state run.
+        if (Kind is not (LuaContextKind.Fetch or LuaContextKind.Converter or LuaContextKind.Body or LuaContextKind.Init))
         {
             ForcedYield = true;
             return true;

@@ -34,9 +34,18 @@ internal static class LuaRunner
     public static async ValueTask<LuaOutcome> RunAsync(LuaExecution exec, ILuaSliceOwner? owner, CancellationToken cancellationToken)
     {
         var st = exec.State;
+
+        // A stream's Lua runs on its worker's event loop; a wake-up from elsewhere (a timer, the
+        // gate handed over by another thread) comes back to it.
+        var home = HaLua.DataPlane.Io.EventLoop.Current;
         while (true)
         {
             LuaOutcome outcome;
+            if (home is not null && !home.IsCurrent)
+            {
+                await home.SwitchTo();
+            }
+
             await st.EnterAsync().ConfigureAwait(false);
             try
             {
@@ -63,6 +72,11 @@ internal static class LuaRunner
                 {
                     await w.WaitAsync(cancellationToken).ConfigureAwait(false);
                 }
+                else if (home is not null)
+                {
+                    // Pre-empted: the loop's other streams run, then this one goes on.
+                    await home.Yield();
+                }
                 else
                 {
                     await Task.Yield();
@@ -73,6 +87,17 @@ internal static class LuaRunner
                 return LuaOutcome.Done;
             }
         }
+    }
+
+    /// <summary>Tasks run on an event loop too (the state's own worker's, or the first).</summary>
+    public static async Task RunTaskOnLoopAsync(LuaFunctionRef fn, TimeSpan budget, CancellationToken stopping)
+    {
+        if (HaLua.DataPlane.Io.EventLoops.Enabled)
+        {
+            await HaLua.DataPlane.Io.EventLoops.For(Math.Max(0, fn.State.WorkerIndex)).SwitchTo();
+        }
+
+        await RunTaskAsync(fn, budget, stopping).ConfigureAwait(false);
     }
 
     /// <summary>Runs a core.register_task function until it returns or the engine stops.</summary>

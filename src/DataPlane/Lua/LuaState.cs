@@ -18,7 +18,8 @@ internal sealed class LuaStateStats
 /// <summary>
 /// One Lua 5.4 state. Single-threaded: every use holds <see cref="Gate"/>. <c>lua-load</c> makes one
 /// shared state; <c>lua-load-per-thread</c> one per worker. Memory is counted by our allocator
-/// (tune.lua.maxmem); a count hook pre-empts and times out executions (tune.lua.forced-yield).
+/// (tune.lua.maxmem); a count hook, armed by <see cref="LuaWatchdog"/> on long slices, pre-empts and
+/// times out executions (tune.lua.forced-yield).
 /// </summary>
 internal sealed unsafe partial class LuaState : IDisposable
 {
@@ -51,10 +52,9 @@ internal sealed unsafe partial class LuaState : IDisposable
         *lua_getextraspace(L) = GCHandle.ToIntPtr(_self);
         lua_setwarnf(L, &Warn, IntPtr.Zero);
         luaL_openlibs(L);
-        if (forcedYield > 0)
-        {
-            lua_sethook(L, &Hook, LUA_MASKCOUNT, forcedYield);
-        }
+        // The count hook is armed by the watchdog on long slices only (LuaWatchdog).
+        _forcedYield = forcedYield;
+        LuaWatchdog.Register(this);
     }
 
     /// <summary>The main thread.</summary>
@@ -221,6 +221,7 @@ internal sealed unsafe partial class LuaState : IDisposable
         }
 
         _disposed = true;
+        LuaWatchdog.Unregister(this);
         Gate.Enter();
         try
         {

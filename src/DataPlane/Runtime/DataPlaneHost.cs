@@ -161,8 +161,17 @@ internal sealed class DataPlaneHost : IDisposable
             host.StreamStarted();
             try
             {
-                await Task.Yield();
                 int worker = host.NextWorker();
+                if (Io.EventLoops.Enabled)
+                {
+                    // The whole stream runs on its worker's event loop, as HAProxy runs it on its thread.
+                    await Io.EventLoops.For(worker).SwitchTo();
+                }
+                else
+                {
+                    await Task.Yield();
+                }
+
                 Io.Connection connection;
                 try
                 {

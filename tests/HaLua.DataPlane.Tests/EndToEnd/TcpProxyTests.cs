@@ -207,7 +207,10 @@ public class TcpProxyTests
     [Fact]
     public async Task ConnectFailure_RetriesThenRedispatchesToAnotherServer()
     {
-        int dead = HaluaProcess.FreePort();
+        // A port bound but not listening: connections are refused, and no other test can take it.
+        using var reserved = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        reserved.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        int dead = ((IPEndPoint)reserved.LocalEndPoint!).Port;
         await using var good = new TestServer("good");
         await using var h = await HaluaProcess.StartAsync($$"""
             defaults

@@ -146,6 +146,46 @@ public class LuaEngineTests
         spinClient.Dispose();
     }
 
+    [Theory]
+    [InlineData("coroutine.wrap(function() while true do end end)()")]
+    [InlineData("local co = coroutine.create(function() while true do end end) coroutine.resume(co)")]
+    [InlineData("coroutine.wrap(function() coroutine.wrap(function() while true do end end)() end)()")]
+    public async Task InfiniteLoop_InsideUserCoroutine_StillTimesOut(string body)
+    {
+        using var host = new LuaTestHost($$"""
+            core.register_service("spin", "tcp", function(applet) {{body}} end)
+            core.register_service("hi", "tcp", function(applet) applet:send("hi") end)
+            """, serviceTimeout: TimeSpan.FromMilliseconds(500), forcedYield: 1000);
+        var sw = Stopwatch.StartNew();
+        var (spinClient, spin) = await host.ConnectServiceAsync("spin");
+        Assert.Equal(LuaOutcome.Timeout, await spin.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.InRange(sw.Elapsed, TimeSpan.FromMilliseconds(400), TimeSpan.FromSeconds(3));
+        spinClient.Dispose();
+
+        // The state is usable afterwards.
+        var (hiClient, _) = await host.ConnectServiceAsync("hi");
+        Assert.Equal("hi", await LuaTestHost.ReadAllAsync(hiClient));
+    }
+
+    [Fact]
+    public async Task UserCoroutines_BehaveAsInLua()
+    {
+        using var host = new LuaTestHost("""
+            core.register_service("co", "tcp", function(applet)
+               local gen = coroutine.wrap(function(a) local b = coroutine.yield(a + 1) return b * 2 end)
+               local r1, r2 = gen(1), gen(5)
+               local co = coroutine.create(function(x) error({code = x}) end)
+               local ok, e = coroutine.resume(co, 7)
+               local ok2, e2 = pcall(coroutine.wrap(function() error("boom") end))
+               applet:send(table.concat({ r1, r2, tostring(ok), e.code, tostring(ok2), e2 }, ","))
+            end)
+            """);
+        var (client, service) = await host.ConnectServiceAsync("co");
+        var answer = await LuaTestHost.ReadAllAsync(client);
+        Assert.Equal(LuaOutcome.Ok, await service);
+        Assert.Matches(@"^2,10,false,7,false,.*boom$", answer);
+    }
+
     [Fact]
     public void Load_SyntaxError_NamesFileAndLine()
     {

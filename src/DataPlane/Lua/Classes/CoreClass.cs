@@ -12,9 +12,46 @@ internal static unsafe partial class CoreClass
     /// <summary>Yieldable contexts. The spec lists "action"; HAProxy runs services and cli commands the same way.</summary>
     internal const LuaContextKind Yieldable = LuaContextKind.Task | LuaContextKind.Action | LuaContextKind.Service | LuaContextKind.Cli;
 
+    /// <summary>coroutine.resume / wrap tell the watchdog which Lua thread runs (LuaWatchdog).</summary>
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int CoEnter(IntPtr L)
+    {
+        try
+        {
+            IntPtr co = lua_tothread(L, 1);
+            if (co != IntPtr.Zero)
+            {
+                LuaState.FromLua(L).EnterCoroutine(co);
+            }
+        }
+        catch
+        {
+            // never throw into native code
+        }
+
+        return 0;
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int CoLeave(IntPtr L)
+    {
+        try
+        {
+            LuaState.FromLua(L).LeaveCoroutine();
+        }
+        catch
+        {
+            // never throw into native code
+        }
+
+        return 0;
+    }
+
     public static void Register(RawFunctions r)
     {
         r.Add("log", &Log);
+        r.Add("co_enter", &CoEnter);
+        r.Add("co_leave", &CoLeave);
         r.Add("register_service", &RegisterService);
         r.Add("register_action", &RegisterAction);
         r.Add("register_fetches", &RegisterFetches);

@@ -218,6 +218,36 @@ local function kill_thread(co)
   dsethook(co, function() error("execution timeout", 0) end, "", 1)
 end
 
+-- User coroutines: the watchdog arms the count hook on the Lua thread that runs, so it must
+-- know when a script's own coroutine runs (see LuaWatchdog). Same behaviour as Lua's own.
+do
+  local co_create, co_resume, co_close = coroutine.create, coroutine.resume, coroutine.close
+  local raw_co_enter, raw_co_leave = raw.co_enter, raw.co_leave
+  local function leave(...)
+    raw_co_leave()
+    return ...
+  end
+  coroutine.resume = function(co, ...)
+    raw_co_enter(co)
+    return leave(co_resume(co, ...))
+  end
+  local function wrapped_result(co, ok, ...)
+    raw_co_leave()
+    if ok then return ... end
+    local e = ...
+    co_close(co)
+    if type(e) == "string" then error(e, 3) end
+    error(e, 0)
+  end
+  coroutine.wrap = function(f)
+    local co = co_create(f)
+    return function(...)
+      raw_co_enter(co)
+      return wrapped_result(co, co_resume(co, ...))
+    end
+  end
+end
+
 -- Every table an object may need, in one place for C#.
 return {
   classes = classes,
