@@ -20,7 +20,15 @@ internal sealed class DataPlaneHost : IDisposable
     private int _active;
     private int _workerRotor;
 
-    public DataPlaneHost(Generation generation) => Generation = generation;
+    public DataPlaneHost(Generation generation)
+    {
+        Generation = generation;
+        int max = Math.Max(1, generation.Config.Global.MaxConn);
+        ProcessSlots = new SemaphoreSlim(max, max);
+    }
+
+    /// <summary>The global <c>maxconn</c>: connections of the whole process; listeners stop accepting at the limit.</summary>
+    internal SemaphoreSlim ProcessSlots { get; }
 
     public Generation Generation { get; }
 
@@ -144,15 +152,25 @@ internal sealed class DataPlaneHost : IDisposable
     {
         Generation.Dispose();
         _hardStop.Dispose();
+        ProcessSlots.Dispose();
     }
 
     private sealed class FrontendHandler(DataPlaneHost host, ProxyRuntime frontend) : IConnectionHandler
     {
         public async ValueTask WaitForSlotAsync(CancellationToken cancellationToken)
         {
+            await host.ProcessSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
             if (frontend.Slots is { } slots)
             {
-                await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    host.ProcessSlots.Release();
+                    throw;
+                }
             }
         }
 
@@ -193,6 +211,7 @@ internal sealed class DataPlaneHost : IDisposable
             finally
             {
                 frontend.Slots?.Release();
+                host.ProcessSlots.Release();
                 host.StreamEnded();
             }
         }

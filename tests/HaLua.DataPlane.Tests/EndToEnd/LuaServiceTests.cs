@@ -369,6 +369,58 @@ public class LuaServiceTests
     }
 
     [Fact]
+    public async Task GlobalMaxconn_LimitsTheWholeProcess_OthersWaitInTheBacklog()
+    {
+        await using var h = await HaluaProcess.StartAsync("""
+            global
+               lua-load hold.lua
+               maxconn 2
+            listen a
+               bind 127.0.0.1:{PORT0}
+               tcp-request content use-service lua.hold
+            listen b
+               bind 127.0.0.1:{PORT1}
+               tcp-request content use-service lua.hold
+            """, new Dictionary<string, string>
+        {
+            ["hold.lua"] = """
+                core.register_service("hold", "tcp", function(applet)
+                   applet:send("in")
+                   core.msleep(800)
+                end)
+                """,
+        });
+        var sw = Stopwatch.StartNew();
+        var first = FirstBytesAtAsync(h.Ports[0], sw);
+        var second = FirstBytesAtAsync(h.Ports[1], sw);
+        await Task.Delay(200);
+        var third = FirstBytesAtAsync(h.Ports[0], sw);
+        Assert.True(await first < TimeSpan.FromMilliseconds(500), $"first answered at {await first}");
+        Assert.True(await second < TimeSpan.FromMilliseconds(500), $"second answered at {await second}");
+        Assert.InRange(await third, TimeSpan.FromMilliseconds(700), TimeSpan.FromSeconds(3));
+    }
+
+    private static async Task<TimeSpan> FirstBytesAtAsync(int port, Stopwatch sw)
+    {
+        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await s.ConnectAsync(IPAddress.Loopback, port);
+        var buf = new byte[8];
+        int n = await s.ReceiveAsync(buf);
+        var at = sw.Elapsed;
+        Assert.Equal("in", Encoding.ASCII.GetString(buf, 0, n));
+        await LuaTestHostDrain(s);
+        return at;
+    }
+
+    private static async Task LuaTestHostDrain(Socket s)
+    {
+        var buf = new byte[64];
+        while (await s.ReceiveAsync(buf) > 0)
+        {
+        }
+    }
+
+    [Fact]
     public async Task Sigterm_LetsInFlightStreamFinish_ThenExitsZero()
     {
         await using var h = await HaluaProcess.StartAsync("""
