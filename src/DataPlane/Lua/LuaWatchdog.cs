@@ -15,7 +15,10 @@ namespace HaLua.DataPlane.Lua;
 internal static class LuaWatchdog
 {
     /// <summary>How long a slice runs hook-free before the watchdog arms the hook.</summary>
-    public static readonly TimeSpan ArmAfter = TimeSpan.FromMilliseconds(2);
+    public static readonly TimeSpan ArmAfter = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>The watchdog's period: each wake-up pre-empts a busy loop thread on its core, so not too often.</summary>
+    private const int PeriodMs = 5;
 
     private static readonly long ArmAfterTicks = (long)(ArmAfter.TotalSeconds * Stopwatch.Frequency);
     private static readonly Lock SyncRoot = new();
@@ -47,7 +50,7 @@ internal static class LuaWatchdog
     {
         while (true)
         {
-            Thread.Sleep(1);
+            Thread.Sleep(PeriodMs);
             long now = Stopwatch.GetTimestamp();
             foreach (var st in Volatile.Read(ref _states))
             {
