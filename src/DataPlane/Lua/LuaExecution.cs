@@ -79,7 +79,7 @@ internal sealed class LuaExecution
         _pendingArgs = 0;
         _sliceStart = Stopwatch.GetTimestamp();
         int depth = State.SuspendCallbackDepth();
-        State.BeginSlice(Thread);
+        State.BeginSlice(Thread, _sliceStart);
         int status = lua_resume(Thread, State.L, nargs, out int nres);
         State.EndSlice(Thread);
         State.RestoreCallbackDepth(depth);

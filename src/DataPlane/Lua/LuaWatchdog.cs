@@ -70,14 +70,14 @@ internal sealed unsafe partial class LuaState
     private int _forcedYield;
 
     /// <summary>Start of a resume slice of <paramref name="thread"/> (the caller holds the gate).</summary>
-    internal void BeginSlice(IntPtr thread)
+    internal void BeginSlice(IntPtr thread, long now)
     {
         lock (_armLock)
         {
             _running.Clear();
             _running.Push(thread);
             _armed = false;
-            Volatile.Write(ref _runningSince, Stopwatch.GetTimestamp());
+            Volatile.Write(ref _runningSince, now);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Net;
 using System.Net.Sockets;
 using HaLua.DataPlane.Io;
@@ -94,19 +95,33 @@ internal sealed class TcpApplet : ILuaWaitable, ILuaSliceOwner, IDisposable
         return false;
     }
 
-    public async ValueTask AfterSliceAsync()
+    /// <summary>Sends what the slice produced; synchronous (no state machine) when the socket takes it at once.</summary>
+    public ValueTask AfterSliceAsync()
     {
         if (_outLen == 0)
         {
-            return;
+            return ValueTask.CompletedTask;
         }
 
         int n = _outLen;
         _outLen = 0;
+        var pending = _socket.SendAsync(_out.AsMemory(0, n));
+        if (pending.IsCompletedSuccessfully)
+        {
+            pending.GetAwaiter().GetResult();
+            BytesOut += n;
+            return ValueTask.CompletedTask;
+        }
+
+        return AwaitSendAsync(pending, n);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask AwaitSendAsync(ValueTask pending, int n)
+    {
         try
         {
-            await _socket.SendAsync(_out.AsMemory(0, n)).ConfigureAwait(false);
-
+            await pending.ConfigureAwait(false);
             BytesOut += n;
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
@@ -116,17 +131,13 @@ internal sealed class TcpApplet : ILuaWaitable, ILuaSliceOwner, IDisposable
         }
     }
 
-    public async ValueTask WaitAsync(CancellationToken cancellationToken)
+    /// <summary>Reads more input; synchronous when data is already there.</summary>
+    public ValueTask WaitAsync(CancellationToken cancellationToken)
     {
-        if (_waitForFlushOnly)
+        if (_waitForFlushOnly || InputClosed)
         {
-            // AfterSliceAsync already sent everything.
-            return;
-        }
-
-        if (InputClosed)
-        {
-            return;
+            // AfterSliceAsync already sent everything; or nothing more will come.
+            return ValueTask.CompletedTask;
         }
 
         if (_inStart > 0)
@@ -144,16 +155,34 @@ internal sealed class TcpApplet : ILuaWaitable, ILuaSliceOwner, IDisposable
             _in = bigger;
         }
 
+        var pending = _socket.ReceiveAsync(_in.AsMemory(_inEnd), cancellationToken);
+        if (pending.IsCompletedSuccessfully)
+        {
+            Received(pending.GetAwaiter().GetResult());
+            return ValueTask.CompletedTask;
+        }
+
+        return AwaitReceiveAsync(pending);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask AwaitReceiveAsync(ValueTask<int> pending)
+    {
         int n;
         try
         {
-            n = await _socket.ReceiveAsync(_in.AsMemory(_inEnd), cancellationToken).ConfigureAwait(false);
+            n = await pending.ConfigureAwait(false);
         }
         catch (SocketException)
         {
             n = 0;
         }
 
+        Received(n);
+    }
+
+    private void Received(int n)
+    {
         if (n == 0)
         {
             InputClosed = true;
