@@ -5,7 +5,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 DURATION=${DURATION:-10}
-WARMUP=${WARMUP:-2}
+WARMUP=${WARMUP:-5}
 CONNS=${CONNS:-50}
 ROUNDS=${ROUNDS:-3}
 "$BENCH_ROOT/install.sh"

@@ -20,21 +20,23 @@ internal sealed class EpollConnection : Connection, IValueTaskSource<int>, IValu
     private readonly int _fdNumber;
     private readonly GCHandle _handle;
     private readonly Lock _sync = new();
-    private bool _closed;
+    private volatile bool _closed;
     private bool _connecting;
 
+    // Readiness of each direction: bit 0 = ready, the rest = a sequence number bumped by every
+    // epoll event. Cleared by compare-and-swap against the value seen before the system call, so
+    // an event that arrives meanwhile is never lost; the lock only guards parking and completing.
+    private int _rcvState = 1;
+    private int _sndState;
+
     private ManualResetValueTaskSourceCore<int> _rcv;
-    private bool _rcvReady = true;
-    private bool _rcvHangUp;
-    private int _rcvSeq;
+    private volatile bool _rcvHangUp;
     private bool _rcvPending;
     private Memory<byte> _rcvBuffer;
     private CancellationToken _rcvToken;
     private CancellationTokenRegistration _rcvRegistration;
 
     private ManualResetValueTaskSourceCore<bool> _snd;
-    private bool _sndReady;
-    private int _sndSeq;
     private bool _sndPending;
     private ReadOnlyMemory<byte> _sndData;
     private CancellationToken _sndToken;
@@ -48,7 +50,7 @@ internal sealed class EpollConnection : Connection, IValueTaskSource<int>, IValu
         _fd = socket.SafeHandle;
         _fdNumber = (int)_fd.DangerousGetHandle();
         _connecting = connecting;
-        _sndReady = !connecting;
+        _sndState = connecting ? 0 : 1;
         _handle = GCHandle.Alloc(this);
         try
         {
@@ -79,16 +81,21 @@ internal sealed class EpollConnection : Connection, IValueTaskSource<int>, IValu
     {
         while (true)
         {
-            int seq;
-            lock (_sync)
+            int state = Volatile.Read(ref _rcvState);
+            if ((state & 1) == 0)
             {
-                if (_closed)
+                lock (_sync)
                 {
-                    return ValueTask.FromException<int>(Aborted());
-                }
+                    if (_closed)
+                    {
+                        return ValueTask.FromException<int>(Aborted());
+                    }
 
-                if (!_rcvReady)
-                {
+                    if ((_rcvState & 1) != 0)
+                    {
+                        continue;
+                    }
+
                     if (cancellationToken.IsCancellationRequested)
                     {
                         return ValueTask.FromCanceled<int>(cancellationToken);
@@ -98,16 +105,21 @@ internal sealed class EpollConnection : Connection, IValueTaskSource<int>, IValu
                     ParkReceive(buffer, cancellationToken);
                     return new ValueTask<int>(this, _rcv.Version);
                 }
+            }
 
-                seq = _rcvSeq;
+            if (_closed)
+            {
+                return ValueTask.FromException<int>(Aborted());
             }
 
             int n = Recv(buffer.Span, out int errno);
             if (n >= 0)
             {
-                if (n > 0 && n < buffer.Length)
+                // A short read drained the socket, unless the peer's FIN is pending: after it no
+                // new event comes, so the next receive must not wait.
+                if (n > 0 && n < buffer.Length && !_rcvHangUp)
                 {
-                    ReceiveDrained(seq);
+                    Interlocked.CompareExchange(ref _rcvState, state & ~1, state);
                 }
 
                 return new ValueTask<int>(n);
@@ -115,7 +127,7 @@ internal sealed class EpollConnection : Connection, IValueTaskSource<int>, IValu
 
             if (errno == Sys.EAGAIN)
             {
-                ReceiveDrained(seq, empty: true);
+                Interlocked.CompareExchange(ref _rcvState, state & ~1, state);
             }
             else if (errno != Sys.EINTR)
             {
@@ -128,24 +140,30 @@ internal sealed class EpollConnection : Connection, IValueTaskSource<int>, IValu
     {
         while (true)
         {
-            int seq;
-            lock (_sync)
+            int state = Volatile.Read(ref _sndState);
+
+            // No system call for nothing: in particular a finished connect must leave its error
+            // to SO_ERROR (a send would consume it).
+            if (data.IsEmpty && (!_connecting || (state & 1) != 0))
             {
-                if (_closed)
-                {
-                    return ValueTask.FromException(Aborted());
-                }
+                _connecting = false;
+                return ValueTask.CompletedTask;
+            }
 
-                // No system call for nothing: in particular a finished connect must leave its
-                // error to SO_ERROR (a send would consume it).
-                if (data.IsEmpty && (!_connecting || _sndReady))
+            if ((state & 1) == 0)
+            {
+                lock (_sync)
                 {
-                    _connecting = false;
-                    return ValueTask.CompletedTask;
-                }
+                    if (_closed)
+                    {
+                        return ValueTask.FromException(Aborted());
+                    }
 
-                if (!_sndReady)
-                {
+                    if ((_sndState & 1) != 0)
+                    {
+                        continue;
+                    }
+
                     if (cancellationToken.IsCancellationRequested)
                     {
                         return ValueTask.FromCanceled(cancellationToken);
@@ -155,8 +173,11 @@ internal sealed class EpollConnection : Connection, IValueTaskSource<int>, IValu
                     ParkSend(data, cancellationToken);
                     return new ValueTask(this, _snd.Version);
                 }
+            }
 
-                seq = _sndSeq;
+            if (_closed)
+            {
+                return ValueTask.FromException(Aborted());
             }
 
             int n = SendSome(data.Span, out int errno);
@@ -168,11 +189,11 @@ internal sealed class EpollConnection : Connection, IValueTaskSource<int>, IValu
                     return ValueTask.CompletedTask;
                 }
 
-                SendFull(seq);
+                Interlocked.CompareExchange(ref _sndState, state & ~1, state);
             }
             else if (errno == Sys.EAGAIN)
             {
-                SendFull(seq);
+                Interlocked.CompareExchange(ref _sndState, state & ~1, state);
             }
             else if (errno != Sys.EINTR)
             {
@@ -195,15 +216,28 @@ internal sealed class EpollConnection : Connection, IValueTaskSource<int>, IValu
         }
     }
 
+    /// <summary>An event: ready, with a new sequence number.</summary>
+    private static void Bump(ref int state)
+    {
+        int s;
+        do
+        {
+            s = Volatile.Read(ref state);
+        }
+        while (Interlocked.CompareExchange(ref state, (s | 1) + 2, s) != s);
+    }
+
     private void OnReadable(bool hangUp)
     {
         Memory<byte> buffer;
-        int seq;
         lock (_sync)
         {
-            _rcvSeq++;
-            _rcvReady = true;
-            _rcvHangUp |= hangUp;
+            if (hangUp)
+            {
+                _rcvHangUp = true;
+            }
+
+            Bump(ref _rcvState);
             if (!_rcvPending)
             {
                 return;
@@ -214,17 +248,17 @@ internal sealed class EpollConnection : Connection, IValueTaskSource<int>, IValu
             _rcvBuffer = default;
             _rcvRegistration.Unregister();
             _rcvRegistration = default;
-            seq = _rcvSeq;
         }
 
         while (true)
         {
+            int state = Volatile.Read(ref _rcvState);
             int n = Recv(buffer.Span, out int errno);
             if (n >= 0)
             {
-                if (n > 0 && n < buffer.Length)
+                if (n > 0 && n < buffer.Length && !_rcvHangUp)
                 {
-                    ReceiveDrained(seq);
+                    Interlocked.CompareExchange(ref _rcvState, state & ~1, state);
                 }
 
                 _rcv.SetResult(n);
@@ -246,13 +280,11 @@ internal sealed class EpollConnection : Connection, IValueTaskSource<int>, IValu
             Exception? fail = null;
             lock (_sync)
             {
-                if (_rcvSeq != seq)
+                if (Interlocked.CompareExchange(ref _rcvState, state & ~1, state) != state)
                 {
-                    seq = _rcvSeq;
                     continue;
                 }
 
-                _rcvReady = false;
                 if (_closed)
                 {
                     fail = Aborted();
@@ -279,11 +311,9 @@ internal sealed class EpollConnection : Connection, IValueTaskSource<int>, IValu
     private void OnWritable()
     {
         ReadOnlyMemory<byte> data;
-        int seq;
         lock (_sync)
         {
-            _sndSeq++;
-            _sndReady = true;
+            Bump(ref _sndState);
             if (!_sndPending)
             {
                 return;
@@ -295,11 +325,11 @@ internal sealed class EpollConnection : Connection, IValueTaskSource<int>, IValu
             _sndData = default;
             _sndRegistration.Unregister();
             _sndRegistration = default;
-            seq = _sndSeq;
         }
 
         while (!data.IsEmpty)
         {
+            int state = Volatile.Read(ref _sndState);
             int n = SendSome(data.Span, out int errno);
             if (n >= 0)
             {
@@ -322,13 +352,11 @@ internal sealed class EpollConnection : Connection, IValueTaskSource<int>, IValu
             Exception? fail = null;
             lock (_sync)
             {
-                if (_sndSeq != seq)
+                if (Interlocked.CompareExchange(ref _sndState, state & ~1, state) != state)
                 {
-                    seq = _sndSeq;
                     continue;
                 }
 
-                _sndReady = false;
                 if (_closed)
                 {
                     fail = Aborted();
@@ -411,30 +439,6 @@ internal sealed class EpollConnection : Connection, IValueTaskSource<int>, IValu
         }
 
         _snd.SetException(new OperationCanceledException(token));
-    }
-
-    private void ReceiveDrained(int seq, bool empty = false)
-    {
-        lock (_sync)
-        {
-            // After the peer's FIN (or an error) no new event comes: a short read leaves the
-            // end of the stream to the next receive, which must therefore not wait.
-            if (_rcvSeq == seq && (empty || !_rcvHangUp))
-            {
-                _rcvReady = false;
-            }
-        }
-    }
-
-    private void SendFull(int seq)
-    {
-        lock (_sync)
-        {
-            if (_sndSeq == seq)
-            {
-                _sndReady = false;
-            }
-        }
     }
 
     protected override bool BeginClose()

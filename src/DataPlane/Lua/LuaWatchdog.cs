@@ -60,37 +60,53 @@ internal static class LuaWatchdog
     }
 }
 
-/// <summary>The watchdog's side of a state: which Lua thread runs, since when, and whether it is hooked.</summary>
+/// <summary>
+/// The watchdog's side of a state: which Lua thread runs, since when, and whether it is hooked.
+/// A slice's start and end are lock-free (they happen twice per resume); the watchdog announces
+/// itself in <c>_arming</c> and checks the slice again before it calls lua_sethook, and a slice's
+/// end waits for an announced arming to finish, so the hook is only ever set on a thread that is
+/// running. The user-coroutine stack is guarded by the lock (rare).
+/// </summary>
 internal sealed unsafe partial class LuaState
 {
     private readonly Lock _armLock = new();
-    private readonly Stack<IntPtr> _running = new();
+    private readonly Stack<IntPtr> _coroutines = new();
+    private IntPtr _sliceThread;
     private long _runningSince;
-    private bool _armed;
+    private int _arming;
+    private int _armed;
     private int _forcedYield;
 
     /// <summary>Start of a resume slice of <paramref name="thread"/> (the caller holds the gate).</summary>
     internal void BeginSlice(IntPtr thread, long now)
     {
-        lock (_armLock)
+        if (_coroutines.Count > 0)
         {
-            _running.Clear();
-            _running.Push(thread);
-            _armed = false;
-            Volatile.Write(ref _runningSince, now);
+            lock (_armLock)
+            {
+                _coroutines.Clear();
+            }
         }
+
+        _sliceThread = thread;
+        Volatile.Write(ref _runningSince, now);
     }
 
     /// <summary>End of the slice: the execution's own thread loses the hook again.</summary>
     internal void EndSlice(IntPtr thread)
     {
-        lock (_armLock)
+        Interlocked.Exchange(ref _runningSince, 0);
+        var spin = default(SpinWait);
+        while (Volatile.Read(ref _arming) != 0)
         {
-            Volatile.Write(ref _runningSince, 0);
-            _running.Clear();
-            if (_armed)
+            spin.SpinOnce();
+        }
+
+        if (Volatile.Read(ref _armed) != 0)
+        {
+            lock (_armLock)
             {
-                _armed = false;
+                _armed = 0;
                 lua_sethook(thread, null, 0, 0);
             }
         }
@@ -101,8 +117,8 @@ internal sealed unsafe partial class LuaState
     {
         lock (_armLock)
         {
-            _running.Push(co);
-            if (_armed)
+            _coroutines.Push(co);
+            if (_armed != 0)
             {
                 lua_sethook(co, &Hook, LUA_MASKCOUNT, _forcedYield);
             }
@@ -113,9 +129,9 @@ internal sealed unsafe partial class LuaState
     {
         lock (_armLock)
         {
-            if (_running.Count > 1)
+            if (_coroutines.Count > 0)
             {
-                _running.Pop();
+                _coroutines.Pop();
             }
         }
     }
@@ -123,23 +139,33 @@ internal sealed unsafe partial class LuaState
     internal void ArmIfRunningSince(long threshold)
     {
         long since = Volatile.Read(ref _runningSince);
-        if (since == 0 || since > threshold || _forcedYield <= 0)
+        if (since == 0 || since > threshold || _forcedYield <= 0 || Volatile.Read(ref _armed) != 0)
         {
             return;
         }
 
-        lock (_armLock)
+        Interlocked.Exchange(ref _arming, 1);
+        try
         {
-            if (_runningSince == 0 || _armed || _running.Count == 0)
+            // Still the same slice? (Its end waits for us from here on.)
+            if (Volatile.Read(ref _runningSince) != since)
             {
                 return;
             }
 
-            _armed = true;
-            foreach (var t in _running)
+            lock (_armLock)
             {
-                lua_sethook(t, &Hook, LUA_MASKCOUNT, _forcedYield);
+                _armed = 1;
+                lua_sethook(_sliceThread, &Hook, LUA_MASKCOUNT, _forcedYield);
+                foreach (var co in _coroutines)
+                {
+                    lua_sethook(co, &Hook, LUA_MASKCOUNT, _forcedYield);
+                }
             }
+        }
+        finally
+        {
+            Volatile.Write(ref _arming, 0);
         }
     }
 }
