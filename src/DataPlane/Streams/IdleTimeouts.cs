@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 
 namespace HaLua.DataPlane.Streams;
 
@@ -32,7 +31,7 @@ internal sealed class IdleTimeouts : IDisposable
 
     private void Scan()
     {
-        long now = Stopwatch.GetTimestamp();
+        long now = Environment.TickCount64;
         foreach (var w in _watches.Keys)
         {
             w.Check(now);
@@ -58,7 +57,7 @@ internal sealed class IdleWatch : IDisposable
         _owner = owner;
         _cts = CancellationTokenSource.CreateLinkedTokenSource(parent);
         SetTimeouts(clientTimeout, serverTimeout);
-        _lastClient = _lastServer = Stopwatch.GetTimestamp();
+        _lastClient = _lastServer = Environment.TickCount64;
     }
 
     public CancellationToken Token => _cts.Token;
@@ -81,11 +80,12 @@ internal sealed class IdleWatch : IDisposable
         _tunnelTicks = ToTicks(tunnelTimeout);
     }
 
-    private static long ToTicks(TimeSpan t) => t <= TimeSpan.Zero ? 0 : (long)(t.TotalSeconds * Stopwatch.Frequency);
+    /// <summary>Milliseconds: activity is stamped with the coarse monotonic clock, the cheapest there is, on every transfer.</summary>
+    private static long ToTicks(TimeSpan t) => t <= TimeSpan.Zero ? 0 : Math.Max(1, (long)t.TotalMilliseconds);
 
-    public void ClientActivity() => Volatile.Write(ref _lastClient, Stopwatch.GetTimestamp());
+    public void ClientActivity() => Volatile.Write(ref _lastClient, Environment.TickCount64);
 
-    public void ServerActivity() => Volatile.Write(ref _lastServer, Stopwatch.GetTimestamp());
+    public void ServerActivity() => Volatile.Write(ref _lastServer, Environment.TickCount64);
 
     internal void Check(long now)
     {

@@ -11,7 +11,9 @@ namespace HaLua.DataPlane.Tests.Health;
 public sealed class HealthCheckTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(3);
-    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromMilliseconds(200);
+    // Generous: on a loaded 2-core CI machine a loopback connect can take long; a probe to a
+    // listening port succeeds and one to a closed port is refused at once, whatever the timeout.
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
 
     /// <summary>The real TCP check, with every result recorded in order (server name, success).</summary>
     private sealed class RecordingCheck : IHealthCheck
