@@ -23,7 +23,11 @@ internal sealed partial class ConfigParser
     private ConfigParser(Func<string, string?>? env) => _env = env ?? Environment.GetEnvironmentVariable;
 
     /// <summary>The result of a parse: a config only when there are no errors.</summary>
-    public sealed record Result(HaLuaConfig? Config, IReadOnlyList<ConfigError> Errors, IReadOnlyList<string> Warnings);
+    public sealed record Result(HaLuaConfig? Config, IReadOnlyList<ConfigError> Errors, IReadOnlyList<string> Warnings)
+    {
+        /// <summary>The global section as far as it parsed, even with errors (so the Lua files can still be checked).</summary>
+        public GlobalConfig? PartialGlobal { get; init; }
+    }
 
     public static Result ParseFiles(IReadOnlyList<string> files, Func<string, string?>? env = null)
     {
@@ -215,7 +219,7 @@ internal sealed partial class ConfigParser
         Validate();
         if (_errors.Count > 0)
         {
-            return new Result(null, _errors, _warnings);
+            return new Result(null, _errors, _warnings) { PartialGlobal = _global };
         }
 
         int uuid = 2;

@@ -97,7 +97,7 @@ internal sealed unsafe class LuaEngine : IDisposable
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                errors.Add($"{load.Location} : lua-load: cannot read '{load.Path}': {ex.Message}");
+                errors.Add($"{load.Location} : '{(load.PerThread ? "lua-load-per-thread" : "lua-load")}' in section 'global': cannot read '{load.Path}': {ex.Message}");
                 continue;
             }
 
@@ -133,7 +133,7 @@ internal sealed unsafe class LuaEngine : IDisposable
         {
             if (st.Load(code, load.Path) is { } syntax)
             {
-                return $"{load.Location} : lua-load: {syntax}";
+                return $"{load.Location} : '{(load.PerThread ? "lua-load-per-thread" : "lua-load")}' in section 'global': {syntax}";
             }
 
             var exec = st.NewExecution(LuaContextKind.Body, load.Path, TimeSpan.Zero);
@@ -145,7 +145,7 @@ internal sealed unsafe class LuaEngine : IDisposable
             exec.SetArgumentCount(load.Args.Length);
             var outcome = LuaRunner.RunSync(exec);
             exec.Release();
-            return outcome is LuaOutcome.Ok or LuaOutcome.Done ? null : $"{load.Location} : lua-load: {exec.ErrorMessage}";
+            return outcome is LuaOutcome.Ok or LuaOutcome.Done ? null : $"{load.Location} : '{(load.PerThread ? "lua-load-per-thread" : "lua-load")}' in section 'global': {exec.ErrorMessage}";
         }
         finally
         {

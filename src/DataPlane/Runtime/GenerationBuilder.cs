@@ -21,7 +21,18 @@ internal static class GenerationBuilder
 
         if (parsed.Config is null)
         {
-            return (null, [.. parsed.Errors.Select(e => e.ToString())]);
+            // Every error in one run: the Lua files named by the global section are still loaded
+            // and checked, whatever else is wrong.
+            var errors = parsed.Errors.Select(e => e.ToString()).ToList();
+            if (parsed.PartialGlobal is { LuaLoads.Length: > 0 } g)
+            {
+                using var lua = new LuaEngine(
+                    new LuaSettings(g.LuaSessionTimeout, g.LuaTaskTimeout, g.LuaServiceTimeout, g.LuaForcedYield, g.LuaMaxMem, Math.Max(1, g.NbThread)),
+                    SampleRegistry.CreateDefault());
+                errors.AddRange(lua.Load(g.LuaLoads, g.LuaPrependPaths));
+            }
+
+            return (null, errors);
         }
 
         return Build(parsed.Config);

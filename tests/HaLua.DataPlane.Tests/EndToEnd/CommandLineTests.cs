@@ -105,6 +105,24 @@ public class CommandLineTests
     }
 
     [Fact]
+    public async Task CheckMode_ReportsLuaErrorsAlongsideConfigErrors()
+    {
+        var (dir, cfg, _) = HaluaProcess.Prepare("""
+            global
+               lua-load broken.lua
+            listen px
+               bind 127.0.0.1:{PORT0}
+               frobnicate yes
+            """, new Dictionary<string, string> { ["broken.lua"] = "local x = \n  ))\n" });
+        var (code, _, stderr) = await HaluaProcess.RunToEndAsync(dir, "-c", "-f", cfg);
+        Assert.Equal(1, code);
+        Assert.Contains("haproxy.cfg:5", stderr);
+        Assert.Contains("frobnicate", stderr);
+        Assert.Contains("broken.lua:2", stderr);
+        Assert.Contains("Fatal errors found in configuration (2)", stderr);
+    }
+
+    [Fact]
     public async Task MissingLuaService_IsConfigErrorNamingRuleLine()
     {
         var (dir, cfg, _) = HaluaProcess.Prepare("""
