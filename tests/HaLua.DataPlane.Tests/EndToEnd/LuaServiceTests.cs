@@ -408,11 +408,11 @@ public class LuaServiceTests
         int n = await s.ReceiveAsync(buf);
         var at = sw.Elapsed;
         Assert.Equal("in", Encoding.ASCII.GetString(buf, 0, n));
-        await LuaTestHostDrain(s);
+        await DrainAsync(s);
         return at;
     }
 
-    private static async Task LuaTestHostDrain(Socket s)
+    private static async Task DrainAsync(Socket s)
     {
         var buf = new byte[64];
         while (await s.ReceiveAsync(buf) > 0)
