@@ -45,6 +45,9 @@ internal sealed class Listener : IAsyncDisposable
 
     public long Accepted => Interlocked.Read(ref _accepted);
 
+    /// <summary>The listener's own counters (HAProxy's per-listener stats): sessions and bytes.</summary>
+    public HaLua.DataPlane.Stats.Counters Counters { get; } = new();
+
     public bool IsPaused => _paused is not null;
 
     /// <summary>Binds and starts accepting; returns an error message naming the bind, or null.</summary>

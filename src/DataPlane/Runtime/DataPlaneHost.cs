@@ -201,7 +201,7 @@ internal sealed class DataPlaneHost : IDisposable
                     throw;
                 }
 
-                var stream = new TcpStream(connection, frontend, host.Generation, worker, host.HardStop);
+                var stream = new TcpStream(connection, frontend, host.Generation, worker, host.HardStop, listener.Counters);
                 await stream.RunAsync().ConfigureAwait(false);
             }
             catch (Exception ex)

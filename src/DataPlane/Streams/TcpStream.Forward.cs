@@ -103,8 +103,11 @@ internal sealed partial class TcpStream
             }
             else if (result.ServerAborted)
             {
+                // HAProxy counts a server abort as a response error too.
                 Counters.Inc(ref server.Counters.SrvAbrt);
                 Counters.Inc(ref be.Counters.SrvAbrt);
+                Counters.Inc(ref server.Counters.Eresp);
+                Counters.Inc(ref be.Counters.Eresp);
             }
         }
         finally
@@ -169,6 +172,11 @@ internal sealed partial class TcpStream
     private void CountUp(BackendState be, ServerState s, long n)
     {
         Counters.Add(ref _frontend.FrontendCounters.Bin, n);
+        if (_listenerCounters is { } lc)
+        {
+            Counters.Add(ref lc.Bin, n);
+        }
+
         Counters.Add(ref be.Counters.Bin, n);
         Counters.Add(ref s.Counters.Bin, n);
     }
@@ -176,6 +184,11 @@ internal sealed partial class TcpStream
     private void CountDown(BackendState be, ServerState s, long n)
     {
         Counters.Add(ref _frontend.FrontendCounters.Bout, n);
+        if (_listenerCounters is { } lc)
+        {
+            Counters.Add(ref lc.Bout, n);
+        }
+
         Counters.Add(ref be.Counters.Bout, n);
         Counters.Add(ref s.Counters.Bout, n);
     }

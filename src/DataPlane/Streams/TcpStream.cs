@@ -22,6 +22,7 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
 {
     private readonly Connection _client;
     private readonly ProxyRuntime _frontend;
+    private readonly Counters? _listenerCounters;
     private readonly Generation _generation;
     private readonly int _worker;
     private readonly CancellationToken _stopping;
@@ -35,8 +36,9 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
     private bool _abort;
     private bool _contentFinal = true;
 
-    public TcpStream(Connection client, ProxyRuntime frontend, Generation generation, int worker, CancellationToken stopping)
+    public TcpStream(Connection client, ProxyRuntime frontend, Generation generation, int worker, CancellationToken stopping, Counters? listenerCounters = null)
     {
+        _listenerCounters = listenerCounters;
         _client = client;
         _frontend = frontend;
         _generation = generation;
@@ -82,6 +84,7 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
     {
         var fe = _frontend.FrontendCounters;
         fe.SessionStarted();
+        _listenerCounters?.SessionStarted();
         using var idle = IdleTimeouts.Shared.Watch(_frontend.ClientTimeout, TimeSpan.Zero, _stopping);
         _idle = idle;
         try
@@ -127,6 +130,7 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
         finally
         {
             fe.SessionEnded();
+            _listenerCounters?.SessionEnded();
             _abort |= idle.Token.IsCancellationRequested;
             _client.Close(_abort);
             _serverSocket?.Close(_abort);
@@ -214,7 +218,17 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
     private async Task RunServiceAsync(LuaRegistration service)
     {
         var fn = service.For(_worker);
-        var outcome = await TcpServiceRunner.RunAsync(fn, _client, _generation.Lua.Settings.ServiceTimeout, _idle, _idle!.Token, this, Request, _priv).ConfigureAwait(false);
+        var outcome = await TcpServiceRunner.RunAsync(fn, _client, _generation.Lua.Settings.ServiceTimeout, _idle, _idle!.Token, this, Request, _priv, (bytesIn, bytesOut) =>
+        {
+            // The applet's traffic goes through the frontend's channels (HAProxy counts it there).
+            Counters.Add(ref _frontend.FrontendCounters.Bin, bytesIn);
+            Counters.Add(ref _frontend.FrontendCounters.Bout, bytesOut);
+            if (_listenerCounters is { } lc)
+            {
+                Counters.Add(ref lc.Bin, bytesIn);
+                Counters.Add(ref lc.Bout, bytesOut);
+            }
+        }).ConfigureAwait(false);
         if (outcome is LuaOutcome.Error or LuaOutcome.Timeout or LuaOutcome.OutOfMemory)
         {
             Counters.Inc(ref _frontend.FrontendCounters.Ereq);
@@ -310,6 +324,11 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
 
         await _client.SendAsync(Response.All[..n]).ConfigureAwait(false);
         Counters.Add(ref _frontend.FrontendCounters.Bout, n);
+        if (_listenerCounters is { } lc)
+        {
+            Counters.Add(ref lc.Bout, n);
+        }
+
         Response.ConsumeOutput(n);
     }
 }

@@ -23,8 +23,18 @@ public class CountersTests
         int dead = ((IPEndPoint)reserved.LocalEndPoint!).Port;
         int v4 = HaluaProcess.FreePort();
         int v6 = FreeIPv6Port();
+        int svc = HaluaProcess.FreePort();
+        var lua = Path.Combine(Directory.CreateTempSubdirectory("halua-counters-").FullName, "echo.lua");
+        File.WriteAllText(lua, """
+            core.register_service("echo", "tcp", function(applet)
+               local data = applet:receive()
+               applet:send("echo:" .. (data or ""))
+            end)
+            """);
 
         var parsed = ConfigParser.Parse($"""
+            global
+               lua-load {lua}
             defaults
                mode tcp
                timeout connect 1s
@@ -41,6 +51,9 @@ public class CountersTests
                server dead 127.0.0.1:{dead}
             backend chk
                server down 127.0.0.1:{dead} check inter 100ms fall 2 rise 1
+            listen svc
+               bind 127.0.0.1:{svc}
+               tcp-request content use-service lua.echo
             """);
         Assert.Empty(parsed.Errors);
         var (generation, errors) = GenerationBuilder.Build(parsed.Config!);
@@ -79,6 +92,18 @@ public class CountersTests
             Assert.Equal(8, goodSrv.Counters.Bout);
             Assert.Equal(8, be.Counters.Bout);
             Assert.Equal(8, fe.FrontendCounters.Bout);
+
+            // Each bind is a listener with its own counters.
+            Assert.Equal(2, fe.Listeners.Count);
+            Assert.All(fe.Listeners, l => Assert.Equal(2, l.Counters.Stot));
+            Assert.Equal(8, fe.Listeners.Sum(l => l.Counters.Bout));
+
+            // A Lua service's traffic is the frontend's: 4 bytes in, 9 out.
+            Assert.Equal("echo:ping", await ExchangeAsync(new IPEndPoint(IPAddress.Loopback, svc), "ping"));
+            var svcPx = generation.Proxies.Single(p => p.Name == "svc");
+            await WaitUntilAsync(() => Volatile.Read(ref svcPx.FrontendCounters.Bout) == 9);
+            Assert.Equal(4, svcPx.FrontendCounters.Bin);
+            Assert.Equal(9, svcPx.Listeners.Single().Counters.Bout);
 
             // The checked server: failed checks counted, down after 'fall' of them, once.
             var down = generation.FindBackend("chk")!.Backend!.Servers.Single();

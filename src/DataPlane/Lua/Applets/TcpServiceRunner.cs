@@ -21,7 +21,8 @@ internal static class TcpServiceRunner
         CancellationToken cancellationToken,
         ISampleContext? samples = null,
         HaLua.DataPlane.Streams.ChannelBuffer? pending = null,
-        LuaPrivSlot? priv = null)
+        LuaPrivSlot? priv = null,
+        Action<long, long>? onBytes = null)
     {
         using var applet = new TcpApplet(client, idle);
         if (pending is { Total: > 0 })
@@ -63,6 +64,7 @@ internal static class TcpServiceRunner
         }
 
         await priv.ReleaseAsync().ConfigureAwait(false);
+        onBytes?.Invoke(applet.BytesIn, applet.BytesOut);
         return outcome;
     }
 }
