@@ -47,6 +47,7 @@ internal static class GenerationBuilder
             new LuaSettings(g.LuaSessionTimeout, g.LuaTaskTimeout, g.LuaServiceTimeout, g.LuaForcedYield, g.LuaMaxMem, Math.Max(1, g.NbThread)),
             samples);
         errors.AddRange(lua.Load(g.LuaLoads, g.LuaPrependPaths));
+        LuaSampleFunctions.AddTo(lua, samples);
 
         var proxies = config.Proxies.Select(p => new ProxyRuntime(p, g.MaxConn)).ToList();
         foreach (var px in proxies)

@@ -79,6 +79,9 @@ internal interface ISampleContext
     /// </summary>
     bool ContentFinal => true;
 
+    /// <summary>The worker (event loop, Lua state of lua-load-per-thread) the stream runs on.</summary>
+    int Worker => 0;
+
     /// <summary>The stream's variables (var(), Lua's set_var/get_var); process-wide ones only by default.</summary>
     Variables Variables => Variables.ProcessOnly;
 }

@@ -52,6 +52,8 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
 
     public bool ContentFinal => _contentFinal;
 
+    public int Worker => _worker;
+
     public ChannelBuffer Request { get; } = new();
 
     public ChannelBuffer Response { get; } = new();

@@ -327,6 +327,45 @@ public class LuaServiceTests
     }
 
     [Fact]
+    public async Task LuaFetchesAndConverters_UsableInConfigAcls()
+    {
+        await using var a = new TestServer("a");
+        await using var b = new TestServer("b");
+        await using var h = await HaluaProcess.StartAsync($$"""
+            global
+               lua-load samples.lua
+            defaults
+               timeout connect 2s
+               timeout client 5s
+               timeout server 5s
+            frontend fe
+               bind 127.0.0.1:{PORT0}
+               bind 127.0.0.1:{PORT1}
+               acl second_bind lua.port_is({PORT1}) -m str true
+               acl twice str(ab),lua.twice -m str abab
+               acl broken lua.fails -m found
+               use_backend be_b if second_bind twice !broken
+               default_backend be_a
+            backend be_a
+               server a 127.0.0.1:{{a.Port}}
+            backend be_b
+               server b 127.0.0.1:{{b.Port}}
+            """, new Dictionary<string, string>
+        {
+            ["samples.lua"] = """
+                core.register_fetches("port_is", function(txn, port)
+                   return tostring(txn.f:dst_port() == tonumber(port))
+                end)
+                core.register_converters("twice", function(s) return s .. s end)
+                core.register_fetches("fails", function(txn) error("fetch failed on purpose") end)
+                """,
+        });
+        Assert.Equal("a", await HaluaProcess.ExchangeAsync(h.Ports[0]));
+        Assert.Equal("b", await HaluaProcess.ExchangeAsync(h.Ports[1]));
+        await h.WaitForStderrAsync("fetch failed on purpose", TimeSpan.FromSeconds(2));
+    }
+
+    [Fact]
     public async Task InspectDelay_WaitsForContentRules_ThenDecides()
     {
         await using var big = new TestServer("big");
