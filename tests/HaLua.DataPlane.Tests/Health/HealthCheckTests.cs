@@ -34,12 +34,35 @@ public sealed class HealthCheckTests
         public List<bool> For(string server) => [.. Results.Where(r => r.Server == server).Select(r => r.Ok)];
     }
 
+    /// <summary>
+    /// A listener on <paramref name="port"/>, or on a free port below the kernel's ephemeral range
+    /// (32768 and up) when none is given: a port this test stops and listens on again must not be
+    /// taken meanwhile as the local port of another test's connection (nor self-connected to).
+    /// </summary>
     private static TcpListener Listen(int port = 0)
     {
-        var l = new TcpListener(IPAddress.Loopback, port);
-        l.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-        l.Start();
-        return l;
+        if (port != 0)
+        {
+            var again = new TcpListener(IPAddress.Loopback, port);
+            again.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            again.Start();
+            return again;
+        }
+
+        for (int attempt = 0; ; attempt++)
+        {
+            var l = new TcpListener(IPAddress.Loopback, Random.Shared.Next(20000, 32000));
+            l.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            try
+            {
+                l.Start();
+                return l;
+            }
+            catch (SocketException) when (attempt < 50)
+            {
+                // taken: try another
+            }
+        }
     }
 
     private static ServerState Server(BackendState be, ServerConfig config, int id, int port) =>
