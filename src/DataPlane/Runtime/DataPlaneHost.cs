@@ -201,8 +201,14 @@ internal sealed class DataPlaneHost : IDisposable
                     throw;
                 }
 
-                var stream = new TcpStream(connection, frontend, host.Generation, worker, host.HardStop, listener.Counters);
-                await stream.RunAsync().ConfigureAwait(false);
+                if (frontend.Config.Mode == Config.ProxyMode.Http)
+                {
+                    await new HttpStream(connection, frontend, host.Generation, worker, host.HardStop, listener.Counters).RunAsync().ConfigureAwait(false);
+                }
+                else
+                {
+                    await new TcpStream(connection, frontend, host.Generation, worker, host.HardStop, listener.Counters).RunAsync().ConfigureAwait(false);
+                }
             }
             catch (Exception ex)
             {

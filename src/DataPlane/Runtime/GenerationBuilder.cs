@@ -202,9 +202,10 @@ internal static class GenerationBuilder
 
         px.TcpRequestRules = [.. cfg.TcpRequestContent.Select(r => Rule(r, "tcp-request content", LuaActionTargets.TcpReq)).OfType<TcpRule>()];
         px.TcpResponseRules = [.. cfg.TcpResponseContent.Select(r => Rule(r, "tcp-response content", LuaActionTargets.TcpRes)).OfType<TcpRule>()];
-        if (cfg.Mode == ProxyMode.Http && px.IsFrontend)
+        if (cfg.Mode == ProxyMode.Http && (cfg.TcpRequestContent.Length > 0 || cfg.TcpResponseContent.Length > 0))
         {
-            errors.Add($"{cfg.Location} : '{section}': 'mode http' is parsed but not served yet by HaLua (the HTTP engine is in progress)");
+            var first = cfg.TcpRequestContent.Length > 0 ? cfg.TcpRequestContent[0].Location : cfg.TcpResponseContent[0].Location;
+            errors.Add($"{first} : 'tcp-request/tcp-response content' in section '{section}': not supported yet by HaLua in 'mode http' proxies");
         }
 
         var useBackends = new List<UseBackend>();
@@ -213,6 +214,7 @@ internal static class GenerationBuilder
             var target = all.FirstOrDefault(p => p.IsBackend && p.Name == ub.Backend);
             if (target is not null)
             {
+                CheckMode(target, ub.Location, "use_backend");
                 useBackends.Add(new UseBackend(target, Cond(ub.Condition, "use_backend")));
             }
         }
@@ -221,6 +223,20 @@ internal static class GenerationBuilder
         if (cfg.DefaultBackend is { } db)
         {
             px.DefaultBackend = all.FirstOrDefault(p => p.IsBackend && p.Name == db);
+            if (px.DefaultBackend is { } target)
+            {
+                CheckMode(target, cfg.Location, "default_backend");
+            }
+        }
+
+        // As HAProxy: a frontend and the backends it switches to share their mode.
+        void CheckMode(ProxyRuntime target, SourceLocation at, string kw)
+        {
+            if (target.Config.Mode != cfg.Mode)
+            {
+                string Mode(ProxyMode m) => m == ProxyMode.Http ? "http" : "tcp";
+                errors.Add($"{at} : '{kw}' in section '{section}': unable to use backend '{target.Name}' with wrong mode, required: {Mode(cfg.Mode)}, has: {Mode(target.Config.Mode)}");
+            }
         }
     }
 }

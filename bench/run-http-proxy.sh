@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# W3 of the HTTP issue: a plain HTTP proxy (no Lua) in front of nginx, the same config on HAProxy
+# (nbthread 1) and HaLua (1 worker), wrk -t1 -c50 for DURATION seconds, alternating ROUNDS times.
+# Prints req/s, p50/p99 latency, server CPU and the median ratio HaLua/HAProxy.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-3}
+CONNS=${CONNS:-50}
+ROUNDS=${ROUNDS:-3}
+"$BENCH_ROOT/install.sh"
+build_halua
+
+ORIGIN_PORT=$(free_port)
+ORIGIN_DIR="$WORK/http-origin"
+rm -rf "$ORIGIN_DIR"; mkdir -p "$ORIGIN_DIR"
+sed "s|\${ORIGIN_PORT}|$ORIGIN_PORT|; s|\${WORK}|$ORIGIN_DIR|g" "$BENCH_ROOT/http-proxy/nginx.conf" > "$ORIGIN_DIR/nginx.conf"
+$PIN_LOAD nginx -c "$ORIGIN_DIR/nginx.conf" -e "$ORIGIN_DIR/nginx-error.log" &
+PIDS+=($!)
+wait_port "$ORIGIN_PORT" nginx "$ORIGIN_DIR/nginx-error.log"
+
+run_one() { # name command...
+  local name=$1; shift
+  local port; port=$(free_port)
+  local dir="$WORK/http-proxy-$name"
+  rm -rf "$dir"; mkdir -p "$dir"
+  sed "s/\${BENCH_PORT}/$port/; s/\${ORIGIN_PORT}/$ORIGIN_PORT/" "$BENCH_ROOT/http-proxy/haproxy.cfg" > "$dir/haproxy.cfg"
+  (cd "$dir" && exec $PIN_SERVER "$@" -f haproxy.cfg >"$dir/out.log" 2>&1) &
+  PIDS+=($!)
+  local pid=$!
+  wait_port "$port" "$name" "$dir/out.log"
+  $PIN_LOAD wrk -t1 -c"$CONNS" -d"$WARMUP"s "http://127.0.0.1:$port/" >/dev/null
+  # CPU over the middle of the run (the sampler must finish before the server is stopped).
+  sample_cpu "$pid" 0.5 "$((DURATION - 1))" "$dir/cpu"
+  $PIN_LOAD wrk -t1 -c"$CONNS" -d"$DURATION"s --latency "http://127.0.0.1:$port/" > "$dir/wrk.log"
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  sleep 0.2
+  python3 - "$name" "$dir/wrk.log" "$(cat "$dir/cpu" 2>/dev/null || echo 0)" <<'PY'
+import re, sys
+name, log, cpu = sys.argv[1], open(sys.argv[2]).read(), sys.argv[3]
+def us(v):
+    m = re.match(r"([\d.]+)(us|ms|s)", v)
+    return float(m.group(1)) * {"us": 1, "ms": 1000, "s": 1000000}[m.group(2)]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", log).group(1))
+p50 = us(re.search(r"50%\s+(\S+)", log).group(1))
+p99 = us(re.search(r"99%\s+(\S+)", log).group(1))
+errs = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", log))
+non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", log)
+errs += int(non2xx.group(1)) if non2xx else 0
+print(f"{name} RESULT rps={rps:.0f} p50_us={p50:.0f} p99_us={p99:.0f} errors={errs} cpu={cpu}")
+PY
+}
+
+lines=()
+for round in $(seq 1 "$ROUNDS"); do
+  lines+=("$(run_one haproxy haproxy -db)")
+  lines+=("$(run_one halua "$WORK/halua/halua" -db)")
+done
+
+python3 - "$CONNS" "${lines[@]}" <<'PY' | tee -a "$RESULTS/http-proxy.txt"
+import sys, datetime, statistics
+def parse(line):
+    name, _, *kv = line.split()
+    return name, dict(x.split("=") for x in kv)
+conns = sys.argv[1]
+rows = [parse(a) for a in sys.argv[2:]]
+def per_cpu(r):
+    c = float(r['cpu'])
+    return float(r['rps']) / c if c > 0 else 0.0
+print(f"# http-proxy (W3) {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC: plain HTTP proxy to nginx, wrk -t1 -c{conns}, 1 worker vs nbthread 1")
+print(f"{'round':6}{'':10}{'req/s':>10}{'p50 us':>10}{'p99 us':>10}{'errors':>8}{'cpu':>7}{'req/cpu-s':>11}")
+ratios, cpu_ratios, p99s = [], [], []
+for i in range(0, len(rows), 2):
+    (hn, h), (ln, l) = rows[i], rows[i + 1]
+    for name, r in ((hn, h), (ln, l)):
+        print(f"{i // 2 + 1:<6}{name:10}{r['rps']:>10}{r['p50_us']:>10}{r['p99_us']:>10}{r['errors']:>8}{r['cpu']:>7}{per_cpu(r):>11.0f}")
+    ratios.append(float(l['rps']) / float(h['rps']))
+    cpu_ratios.append(per_cpu(l) / max(1.0, per_cpu(h)))
+    p99s.append(float(l['p99_us']) / max(1.0, float(h['p99_us'])))
+print(f"rounds' req/s ratios: {' '.join(f'{r:.2f}' for r in ratios)}")
+print(f"ratio HaLua/HAProxy (median of {len(ratios)} rounds): req/s {statistics.median(ratios):.2f}   req per CPU-second {statistics.median(cpu_ratios):.2f}   p99 {statistics.median(p99s):.2f}")
+PY

@@ -1,0 +1,569 @@
+using System.Net;
+using System.Net.Sockets;
+using HaLua.DataPlane.Http;
+using HaLua.DataPlane.Io;
+using HaLua.DataPlane.Logging;
+using HaLua.DataPlane.Model;
+using HaLua.DataPlane.Runtime;
+using HaLua.DataPlane.Samples;
+using HaLua.DataPlane.Stats;
+
+namespace HaLua.DataPlane.Streams;
+
+/// <summary>
+/// One client connection of a <c>mode http</c> frontend: HTTP/1.1 requests one after the other
+/// (keep-alive, pipelining answered in order), each parsed strictly (400 and nothing forwarded on
+/// a malformed head), routed (use_backend), load balanced per request, sent to the server over a
+/// connection kept for the next request when both sides allow it, with bodies streamed through a
+/// fixed buffer (Content-Length, chunked validated on the fly, until close). Errors are HAProxy's:
+/// 503 no server, 502 invalid response, 504 server timeout, 408 request timeout.
+/// </summary>
+internal sealed class HttpStream : ISampleContext
+{
+    private const int BufferSize = 16384;
+
+    private readonly Connection _client;
+    private readonly ProxyRuntime _frontend;
+    private readonly Generation _generation;
+    private readonly int _worker;
+    private readonly CancellationToken _stopping;
+    private readonly Counters? _listenerCounters;
+    private readonly HttpHead _request = new();
+    private readonly HttpHead _response = new();
+    private readonly ChunkedDecoder _chunks = new();
+    private IdleWatch? _idle;
+    private ProxyRuntime? _backend;
+    private ServerState? _serverState;
+    private BackendState? _serverBackend;
+    private Connection? _server;
+    private ServerState? _serverConnectedTo;
+    private bool _abort;
+
+    public HttpStream(Connection client, ProxyRuntime frontend, Generation generation, int worker, CancellationToken stopping, Counters? listenerCounters = null)
+    {
+        _client = client;
+        _frontend = frontend;
+        _generation = generation;
+        _worker = worker;
+        _stopping = stopping;
+        _listenerCounters = listenerCounters;
+        Source = client.Remote;
+        Destination = client.Local;
+    }
+
+    public IPEndPoint? Source { get; }
+
+    public IPEndPoint? Destination { get; }
+
+    public string FrontendName => _frontend.Name;
+
+    public string? BackendName => _backend?.Name;
+
+    public string? ServerName => _serverState?.Name;
+
+    public ReadOnlySpan<byte> RequestContent => default;
+
+    public int Worker => _worker;
+
+    public Variables Variables { get; } = new();
+
+    public int UsableServers(string backend) => _generation.UsableServers(backend);
+
+    public async Task RunAsync()
+    {
+        var fe = _frontend.FrontendCounters;
+        fe.SessionStarted();
+        _listenerCounters?.SessionStarted();
+        using var idle = IdleTimeouts.Shared.Watch(_frontend.ClientTimeout, TimeSpan.Zero, _stopping);
+        _idle = idle;
+        using var req = new HttpBuffer(BufferSize);
+        using var res = new HttpBuffer(BufferSize);
+        try
+        {
+            while (!_stopping.IsCancellationRequested)
+            {
+                if (!await ReadRequestHeadAsync(req).ConfigureAwait(false))
+                {
+                    break;
+                }
+
+                if (!await ForwardOneAsync(req, res).ConfigureAwait(false))
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            _abort = true;
+        }
+        catch (Exception ex)
+        {
+            _abort = true;
+            ProcessLog.Instance.Alert($"stream on '{_frontend.Name}' failed: {ex}");
+        }
+        finally
+        {
+            fe.SessionEnded();
+            _listenerCounters?.SessionEnded();
+            ReleaseServer();
+            _server?.Close(abort: true);
+            _client.Close(_abort);
+        }
+    }
+
+    /// <summary>Reads until a request head is complete; false to end the connection (closed, timeout, or 400 sent).</summary>
+    private async ValueTask<bool> ReadRequestHeadAsync(HttpBuffer req)
+    {
+        req.Compact();
+        _idle!.SetTimeouts(_frontend.ClientTimeout, TimeSpan.Zero);
+        while (true)
+        {
+            var status = HttpParser.ParseRequest(req.Unread, _request, BufferSize, out _);
+            if (status == HttpParseStatus.Done)
+            {
+                return true;
+            }
+
+            if (status == HttpParseStatus.Error)
+            {
+                Counters.Inc(ref _frontend.FrontendCounters.Ereq);
+                await SendErrorAsync(400).ConfigureAwait(false);
+                return false;
+            }
+
+            int n;
+            try
+            {
+                n = await _client.ReceiveAsync(req.Free, _idle.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!_stopping.IsCancellationRequested && _idle.ExpiredSide == 'c')
+            {
+                // timeout client: a started request gets 408, an idle keep-alive connection just closes
+                if (req.Length > 0)
+                {
+                    Counters.Inc(ref _frontend.FrontendCounters.Ereq);
+                    await SendErrorAsync(408).ConfigureAwait(false);
+                }
+
+                return false;
+            }
+
+            if (n == 0)
+            {
+                return false;
+            }
+
+            req.End += n;
+            CountIn(n);
+            _idle.ClientActivity();
+        }
+    }
+
+    /// <summary>Sends the parsed request to a server and its response back; false to end the client connection.</summary>
+    private async ValueTask<bool> ForwardOneAsync(HttpBuffer req, HttpBuffer res)
+    {
+        var bePx = ChooseBackend();
+        _backend = bePx;
+        if (bePx?.Backend is not { } be)
+        {
+            await SendErrorAsync(503).ConfigureAwait(false);
+            return false;
+        }
+
+        if (!await ConnectAsync(bePx, be).ConfigureAwait(false))
+        {
+            await SendErrorAsync(503).ConfigureAwait(false);
+            return false;
+        }
+
+        var server = _server!;
+        var srv = _serverState!;
+        bool requestWasHead = req.Unread[_request.Method].SequenceEqual("HEAD"u8);
+        bool clientClose = _request.Close;
+        bool upgrade = _request.Upgrade;
+        be.Counters.SessionStarted();
+        srv.Counters.SessionStarted();
+        try
+        {
+            _idle!.SetTimeouts(_frontend.ClientTimeout, bePx.ServerTimeout);
+            _idle.ServerActivity();
+
+            // The head as received, then the body.
+            int headLength = _request.Length;
+            await server.SendAsync(req.Data.AsMemory(req.Start, headLength), _idle.Token).ConfigureAwait(false);
+            CountUp(be, srv, headLength);
+            req.Consume(headLength);
+            if (!await ForwardBodyAsync(_client, req, server, _request.Framing, _request.ContentLength, fromClient: true, be, srv).ConfigureAwait(false))
+            {
+                _abort = true;
+                return false;
+            }
+
+            // The response head (after any 1xx), within timeout server.
+            _idle.SetTimeouts(TimeSpan.Zero, bePx.ServerTimeout);
+            while (true)
+            {
+                var parsed = await ReadResponseHeadAsync(server, res, requestWasHead).ConfigureAwait(false);
+                if (parsed != 0)
+                {
+                    Counters.Inc(ref be.Counters.Eresp);
+                    Counters.Inc(ref srv.Counters.Eresp);
+                    await SendErrorAsync(parsed).ConfigureAwait(false);
+                    CloseServer();
+                    return false;
+                }
+
+                int resHead = _response.Length;
+                await _client.SendAsync(res.Data.AsMemory(res.Start, resHead), _idle.Token).ConfigureAwait(false);
+                CountDown(be, srv, resHead);
+                res.Consume(resHead);
+                if (_response.Status >= 200 || _response.Status == 101)
+                {
+                    break;
+                }
+            }
+
+            _idle.SetTimeouts(_frontend.ClientTimeout, bePx.ServerTimeout);
+            if (_response.Status == 101 && upgrade)
+            {
+                // WebSocket and other upgrades: a tunnel from now on (timeout tunnel when set).
+                if (bePx.TunnelTimeout is { } tunnel)
+                {
+                    _idle.SetTunnel(tunnel);
+                }
+
+                if (res.Length > 0)
+                {
+                    await _client.SendAsync(res.UnreadMemory, _idle.Token).ConfigureAwait(false);
+                    CountDown(be, srv, res.Length);
+                    res.Consume(res.Length);
+                }
+
+                if (req.Length > 0)
+                {
+                    await server.SendAsync(req.UnreadMemory, _idle.Token).ConfigureAwait(false);
+                    CountUp(be, srv, req.Length);
+                    req.Consume(req.Length);
+                }
+
+                var result = await TcpTunnel.RunAsync(_client, server, _idle, n => CountUp(be, srv, n), n => CountDown(be, srv, n)).ConfigureAwait(false);
+                _abort = result.ClientAborted || result.ServerAborted;
+                _server = null;
+                return false;
+            }
+
+            var framing = _response.Framing;
+            bool serverClose = _response.Close || framing == BodyFraming.UntilClose;
+            if (!await ForwardBodyAsync(server, res, _client, framing, _response.ContentLength, fromClient: false, be, srv).ConfigureAwait(false))
+            {
+                _abort = true;
+                return false;
+            }
+
+            if (serverClose || res.Length > 0)
+            {
+                CloseServer();
+            }
+
+            return !clientClose && framing != BodyFraming.UntilClose;
+        }
+        finally
+        {
+            be.Counters.SessionEnded();
+            srv.Counters.SessionEnded();
+            ReleaseServer();
+        }
+    }
+
+    /// <summary>Reads and parses the server's response head; 0 when parsed, else the status to answer (502, 504).</summary>
+    private async ValueTask<int> ReadResponseHeadAsync(Connection server, HttpBuffer res, bool requestWasHead)
+    {
+        res.Compact();
+        while (true)
+        {
+            var status = HttpParser.ParseResponse(res.Unread, _response, BufferSize, requestWasHead, out _);
+            if (status == HttpParseStatus.Done)
+            {
+                return 0;
+            }
+
+            if (status == HttpParseStatus.Error)
+            {
+                return 502;
+            }
+
+            int n;
+            try
+            {
+                n = await server.ReceiveAsync(res.Free, _idle!.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!_stopping.IsCancellationRequested && _idle!.ExpiredSide == 's')
+            {
+                return 504;
+            }
+            catch (SocketException)
+            {
+                n = 0;
+            }
+
+            if (n == 0)
+            {
+                return 502;
+            }
+
+            res.End += n;
+            _idle!.ServerActivity();
+        }
+    }
+
+    /// <summary>Streams a body from <paramref name="from"/> (what is already in <paramref name="buf"/> first) to <paramref name="to"/>.</summary>
+    private async ValueTask<bool> ForwardBodyAsync(Connection from, HttpBuffer buf, Connection to, BodyFraming framing, long length, bool fromClient, BackendState be, ServerState srv)
+    {
+        switch (framing)
+        {
+            case BodyFraming.None:
+                return true;
+
+            case BodyFraming.ContentLength:
+                long left = length;
+                while (left > 0)
+                {
+                    if (buf.Length == 0 && !await FillAsync(from, buf, fromClient).ConfigureAwait(false))
+                    {
+                        return false;
+                    }
+
+                    int n = (int)Math.Min(left, buf.Length);
+                    await to.SendAsync(buf.Data.AsMemory(buf.Start, n), _idle!.Token).ConfigureAwait(false);
+                    Count(fromClient, be, srv, n);
+                    buf.Consume(n);
+                    left -= n;
+                }
+
+                return true;
+
+            case BodyFraming.Chunked:
+                _chunks.Reset();
+                while (true)
+                {
+                    if (buf.Length == 0 && !await FillAsync(from, buf, fromClient).ConfigureAwait(false))
+                    {
+                        return false;
+                    }
+
+                    var status = _chunks.Consume(buf.Unread, out int consumed);
+                    if (status == ChunkedStatus.Error)
+                    {
+                        if (fromClient)
+                        {
+                            Counters.Inc(ref _frontend.FrontendCounters.Ereq);
+                        }
+                        else
+                        {
+                            Counters.Inc(ref be.Counters.Eresp);
+                            Counters.Inc(ref srv.Counters.Eresp);
+                        }
+
+                        return false;
+                    }
+
+                    if (consumed > 0)
+                    {
+                        await to.SendAsync(buf.Data.AsMemory(buf.Start, consumed), _idle!.Token).ConfigureAwait(false);
+                        Count(fromClient, be, srv, consumed);
+                        buf.Consume(consumed);
+                    }
+
+                    if (status == ChunkedStatus.Done)
+                    {
+                        return true;
+                    }
+                }
+
+            default:
+                // Until the server closes.
+                while (true)
+                {
+                    if (buf.Length > 0)
+                    {
+                        int n = buf.Length;
+                        await to.SendAsync(buf.UnreadMemory, _idle!.Token).ConfigureAwait(false);
+                        Count(fromClient, be, srv, n);
+                        buf.Consume(n);
+                    }
+
+                    if (!await FillAsync(from, buf, fromClient).ConfigureAwait(false))
+                    {
+                        return true;
+                    }
+                }
+        }
+    }
+
+    /// <summary>Receives more into <paramref name="buf"/>; false at the end of the peer's stream.</summary>
+    private async ValueTask<bool> FillAsync(Connection from, HttpBuffer buf, bool fromClient)
+    {
+        int n = await from.ReceiveAsync(buf.Free, _idle!.Token).ConfigureAwait(false);
+        if (n == 0)
+        {
+            return false;
+        }
+
+        buf.End += n;
+        if (fromClient)
+        {
+            _idle.ClientActivity();
+        }
+        else
+        {
+            _idle.ServerActivity();
+        }
+
+        return true;
+    }
+
+    /// <summary>A server for this request: the kept connection when the balancer picks the same server, else a new one (retries, redispatch).</summary>
+    private async ValueTask<bool> ConnectAsync(ProxyRuntime bePx, BackendState be)
+    {
+        var token = _idle!.Token;
+        int retries = bePx.Config.Retries;
+        ServerState? avoid = null;
+        for (int attempt = 0; ; attempt++)
+        {
+            var srv = await be.AcquireAsync(Source?.Address, avoid, bePx.QueueTimeout, token).ConfigureAwait(false);
+            if (srv is null)
+            {
+                return false;
+            }
+
+            _serverState = srv;
+            _serverBackend = be;
+            if (_server is not null && _serverConnectedTo == srv)
+            {
+                // Keep-alive on the server side: the same server again, the same connection.
+                return true;
+            }
+
+            CloseServer();
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(token);
+            if (bePx.ConnectTimeout > TimeSpan.Zero)
+            {
+                cts.CancelAfter(bePx.ConnectTimeout);
+            }
+
+            try
+            {
+                _server = await Connection.ConnectAsync(srv.Address, _worker, cts.Token).ConfigureAwait(false);
+                _serverConnectedTo = srv;
+                return true;
+            }
+            catch (Exception ex) when (ex is SocketException || (ex is OperationCanceledException && !token.IsCancellationRequested))
+            {
+                ReleaseServer();
+                Counters.Inc(ref srv.Counters.Econ);
+                Counters.Inc(ref be.Counters.Econ);
+                if (attempt >= retries)
+                {
+                    return false;
+                }
+
+                Counters.Inc(ref srv.Counters.Wretr);
+                Counters.Inc(ref be.Counters.Wretr);
+                if (bePx.Config.Redispatch && attempt + 1 == retries)
+                {
+                    avoid = srv;
+                }
+            }
+        }
+    }
+
+    /// <summary>Closes the kept server connection (the request's server slot is released separately).</summary>
+    private void CloseServer()
+    {
+        _server?.Close(abort: false);
+        _server = null;
+        _serverConnectedTo = null;
+    }
+
+    private void ReleaseServer()
+    {
+        if (_serverState is { } s && _serverBackend is { } be)
+        {
+            be.Release(s);
+        }
+
+        _serverState = null;
+        _serverBackend = null;
+    }
+
+    private ProxyRuntime? ChooseBackend()
+    {
+        if (_frontend.IsBackend && _frontend.UseBackends.Count == 0 && _frontend.DefaultBackend is null)
+        {
+            return _frontend;
+        }
+
+        foreach (var ub in _frontend.UseBackends)
+        {
+            if (ub.Condition is null || ub.Condition.Evaluate(this))
+            {
+                return ub.Backend;
+            }
+        }
+
+        return _frontend.DefaultBackend ?? (_frontend.IsBackend ? _frontend : null);
+    }
+
+    private async ValueTask SendErrorAsync(int status)
+    {
+        try
+        {
+            var page = HttpErrors.For(status);
+            await _client.SendAsync(page).ConfigureAwait(false);
+            Counters.Add(ref _frontend.FrontendCounters.Bout, page.Length);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // the client is gone
+        }
+    }
+
+    private void CountIn(int n)
+    {
+        Counters.Add(ref _frontend.FrontendCounters.Bin, n);
+        if (_listenerCounters is { } lc)
+        {
+            Counters.Add(ref lc.Bin, n);
+        }
+    }
+
+    private void Count(bool fromClient, BackendState be, ServerState srv, long n)
+    {
+        if (fromClient)
+        {
+            CountUp(be, srv, n);
+        }
+        else
+        {
+            CountDown(be, srv, n);
+        }
+    }
+
+    private static void CountUp(BackendState be, ServerState s, long n)
+    {
+        Counters.Add(ref be.Counters.Bin, n);
+        Counters.Add(ref s.Counters.Bin, n);
+    }
+
+    private void CountDown(BackendState be, ServerState s, long n)
+    {
+        Counters.Add(ref _frontend.FrontendCounters.Bout, n);
+        Counters.Add(ref be.Counters.Bout, n);
+        Counters.Add(ref s.Counters.Bout, n);
+        if (_listenerCounters is { } lc)
+        {
+            Counters.Add(ref lc.Bout, n);
+        }
+    }
+}
