@@ -214,7 +214,6 @@ internal static class GenerationBuilder
             var target = all.FirstOrDefault(p => p.IsBackend && p.Name == ub.Backend);
             if (target is not null)
             {
-                CheckMode(target, ub.Location, "use_backend");
                 useBackends.Add(new UseBackend(target, Cond(ub.Condition, "use_backend")));
             }
         }
@@ -223,20 +222,6 @@ internal static class GenerationBuilder
         if (cfg.DefaultBackend is { } db)
         {
             px.DefaultBackend = all.FirstOrDefault(p => p.IsBackend && p.Name == db);
-            if (px.DefaultBackend is { } target)
-            {
-                CheckMode(target, cfg.Location, "default_backend");
-            }
-        }
-
-        // As HAProxy: a frontend and the backends it switches to share their mode.
-        void CheckMode(ProxyRuntime target, SourceLocation at, string kw)
-        {
-            if (target.Config.Mode != cfg.Mode)
-            {
-                string Mode(ProxyMode m) => m == ProxyMode.Http ? "http" : "tcp";
-                errors.Add($"{at} : '{kw}' in section '{section}': unable to use backend '{target.Name}' with wrong mode, required: {Mode(cfg.Mode)}, has: {Mode(target.Config.Mode)}");
-            }
         }
     }
 }

@@ -1,0 +1,292 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace HaLua.DataPlane.Tests.EndToEnd;
+
+/// <summary>mode http through a running halua: forwarding, keep-alive, bodies, errors, smuggling.</summary>
+public class HttpProxyTests
+{
+    private static string Config(int originPort, string extra = "", string serverTimeout = "5s") => $$"""
+        defaults
+           mode http
+           timeout connect 1s
+           timeout client 3s
+           timeout server {{serverTimeout}}
+        frontend fe
+           bind 127.0.0.1:{PORT0}
+           default_backend be
+        backend be
+           {{extra}}
+           server o 127.0.0.1:{{originPort}}
+        """;
+
+    [Fact]
+    public async Task KeepAlive_ThreeRequestsOneClientConnection_OneServerConnection()
+    {
+        await using var origin = new HttpOrigin();
+        await using var h = await HaluaProcess.StartAsync(Config(origin.Port));
+        using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
+        for (int i = 0; i < 3; i++)
+        {
+            await c.SendAsync($"GET /r{i} HTTP/1.1\r\nHost: x\r\n\r\n");
+            var (status, _, body) = await c.ReadResponseAsync();
+            Assert.Equal(200, status);
+            Assert.Equal($"path=/r{i} body=0", Encoding.ASCII.GetString(body));
+        }
+
+        Assert.Equal(3, origin.Requests.Count);
+        Assert.Equal(1, origin.Connections);
+        Assert.All(origin.Requests, r => Assert.StartsWith("GET /r", r.Head));
+    }
+
+    [Fact]
+    public async Task Pipelined_Requests_AnsweredInOrder()
+    {
+        await using var origin = new HttpOrigin();
+        await using var h = await HaluaProcess.StartAsync(Config(origin.Port));
+        using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
+        await c.SendAsync(string.Concat(Enumerable.Range(0, 5).Select(i => $"GET /p{i} HTTP/1.1\r\nHost: x\r\n\r\n")));
+        for (int i = 0; i < 5; i++)
+        {
+            var (_, _, body) = await c.ReadResponseAsync();
+            Assert.Equal($"path=/p{i} body=0", Encoding.ASCII.GetString(body));
+        }
+    }
+
+    [Fact]
+    public async Task Bodies_ContentLengthAndChunked_ArriveIntact_BothWays()
+    {
+        var big = new byte[3 * 1024 * 1024];
+        new Random(7).NextBytes(big);
+        await using var origin = new HttpOrigin(async r =>
+        {
+            await Task.Yield();
+            if (r.Head.StartsWith("GET /chunked", StringComparison.Ordinal))
+            {
+                // A chunked response with an extension and a trailer.
+                return Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n6\r\n world\r\n0\r\nX-T: 1\r\n\r\n");
+            }
+
+            // Echo the request body back with a content-length.
+            return [.. Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {r.Body.Length}\r\n\r\n"), .. r.Body];
+        });
+        await using var h = await HaluaProcess.StartAsync(Config(origin.Port));
+        using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
+
+        await c.SendAsync($"POST /cl HTTP/1.1\r\nHost: x\r\nContent-Length: {big.Length}\r\n\r\n");
+        await c.SendAsync(big);
+        var (_, _, echoed) = await c.ReadResponseAsync(timeout: TimeSpan.FromSeconds(20));
+        Assert.True(big.AsSpan().SequenceEqual(echoed), "content-length body differs");
+
+        var chunked = new StringBuilder("POST /te HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+        for (int i = 1; i <= 20; i++)
+        {
+            chunked.Append($"{i:x}\r\n{new string((char)('a' + (i % 26)), i)}\r\n");
+        }
+
+        chunked.Append("0\r\n\r\n");
+        await c.SendAsync(chunked.ToString());
+        var (_, _, body2) = await c.ReadResponseAsync();
+        Assert.Equal(210, body2.Length);
+
+        await c.SendAsync("GET /chunked HTTP/1.1\r\nHost: x\r\n\r\n");
+        var (_, head3, body3) = await c.ReadResponseAsync();
+        Assert.Contains("Transfer-Encoding: chunked", head3);
+        Assert.Equal("hello world", Encoding.ASCII.GetString(body3));
+        Assert.Equal(3, origin.Requests.Count);
+        Assert.Equal(big.Length, origin.Requests.First().Body.Length);
+    }
+
+    [Fact]
+    public async Task Head_ResponseHasNoBody_ConnectionGoesOn()
+    {
+        await using var origin = new HttpOrigin(r => Task.FromResult<byte[]?>(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n")));
+        await using var h = await HaluaProcess.StartAsync(Config(origin.Port));
+        using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
+        await c.SendAsync("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n");
+        var (status, head, _) = await c.ReadResponseAsync(noBody: true);
+        Assert.Equal(200, status);
+        Assert.Contains("Content-Length: 1234", head);
+        await c.SendAsync("HEAD /again HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal(200, (await c.ReadResponseAsync(noBody: true)).Status);
+    }
+
+    [Fact]
+    public async Task ResponseUntilClose_ForwardedThenClientClosed()
+    {
+        await using var origin = new HttpOrigin(async r =>
+        {
+            await Task.Yield();
+            return Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nall of it");
+        });
+        await using var h = await HaluaProcess.StartAsync(Config(origin.Port));
+        using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
+        await c.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+
+        // The origin's handler returned: it closes after the response (null next time), so the body ends at its close.
+        var all = await c.ReadToEndAsync();
+        Assert.NotNull(all);
+        Assert.EndsWith("\r\n\r\nall of it", Encoding.ASCII.GetString(all));
+    }
+
+    /// <summary>Request smuggling and malformed heads: 400 and the origin receives nothing at all.</summary>
+    [Theory]
+    [InlineData("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")]
+    [InlineData("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n")]
+    [InlineData("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd")]
+    [InlineData("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n")]
+    [InlineData("GET / HTTP/1.1\r\nHost: x\r\nX-A: b\r\n  folded\r\n\r\n")]
+    [InlineData("GET / HTTP/1.1\r\nHost: x\rX-A: b\r\n\r\n")]
+    [InlineData("GET / HTTP/1.1\r\nBad Name: x\r\n\r\n")]
+    [InlineData("GET / HTTP/1.1\r\nBad\u0001Name: x\r\n\r\n")]
+    [InlineData("GET /a b HTTP/1.1\r\nHost: x\r\n\r\n")]
+    public async Task Smuggling_Refused_With400_NothingReachesTheOrigin(string raw)
+    {
+        await using var origin = new HttpOrigin();
+        await using var h = await HaluaProcess.StartAsync(Config(origin.Port));
+        using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
+        await c.SendAsync(raw);
+        var (status, head, body) = await c.ReadResponseAsync();
+        Assert.Equal(400, status);
+        Assert.Contains("connection: close", head);
+        Assert.Contains("400 Bad request", Encoding.ASCII.GetString(body));
+        Assert.True(await c.IsClosedAsync(TimeSpan.FromSeconds(2)));
+        await Task.Delay(100);
+        Assert.Equal(0, origin.Connections);
+        Assert.Empty(origin.Requests);
+    }
+
+    [Fact]
+    public async Task OversizeHead_400_NothingForwarded()
+    {
+        await using var origin = new HttpOrigin();
+        await using var h = await HaluaProcess.StartAsync(Config(origin.Port));
+        using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
+        await c.SendAsync("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + new string('a', 20000) + "\r\n\r\n");
+        Assert.Equal(400, (await c.ReadResponseAsync()).Status);
+        Assert.Equal(0, origin.Connections);
+    }
+
+    [Fact]
+    public async Task BadChunkedBody_StreamCut_OriginNeverGetsACompleteRequest()
+    {
+        await using var origin = new HttpOrigin();
+        await using var h = await HaluaProcess.StartAsync(Config(origin.Port));
+        using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
+        await c.SendAsync("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n\r\n");
+        Assert.True(await c.IsClosedAsync(TimeSpan.FromSeconds(3)));
+        await Task.Delay(100);
+        Assert.Empty(origin.Requests);
+    }
+
+    [Fact]
+    public async Task NoServer_503_InvalidResponse_502_Timeout_504()
+    {
+        await using var bad = new HttpOrigin(r => Task.FromResult<byte[]?>(Encoding.ASCII.GetBytes("HTTP/1.1 2x0 Nope\r\n\r\n")));
+        await using var slow = new HttpOrigin(async r =>
+        {
+            await Task.Delay(3000);
+            return HttpOrigin.Ok("late");
+        });
+        using var reserved = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        reserved.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        int dead = ((System.Net.IPEndPoint)reserved.LocalEndPoint!).Port;
+        await using var h = await HaluaProcess.StartAsync($$"""
+            defaults
+               mode http
+               timeout connect 500ms
+               timeout client 5s
+               timeout server 700ms
+               retries 1
+            frontend fe
+               bind 127.0.0.1:{PORT0}
+               acl to_bad dst_port {PORT1}
+               acl to_slow dst_port {PORT2}
+               bind 127.0.0.1:{PORT1}
+               bind 127.0.0.1:{PORT2}
+               use_backend be_bad if to_bad
+               use_backend be_slow if to_slow
+               default_backend be_dead
+            backend be_dead
+               server d 127.0.0.1:{{dead}}
+            backend be_bad
+               server b 127.0.0.1:{{bad.Port}}
+            backend be_slow
+               server s 127.0.0.1:{{slow.Port}}
+            """);
+        async Task<(int Status, string Body)> Get(int port)
+        {
+            using var c = await RawHttpClient.ConnectAsync(port);
+            await c.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+            var (status, _, body) = await c.ReadResponseAsync();
+            return (status, Encoding.ASCII.GetString(body));
+        }
+
+        var r503 = await Get(h.Ports[0]);
+        Assert.Equal(503, r503.Status);
+        Assert.Contains("No server is available", r503.Body);
+        var r502 = await Get(h.Ports[1]);
+        Assert.Equal(502, r502.Status);
+        Assert.Contains("invalid or incomplete response", r502.Body);
+        var sw = Stopwatch.StartNew();
+        var r504 = await Get(h.Ports[2]);
+        Assert.Equal(504, r504.Status);
+        Assert.InRange(sw.Elapsed, TimeSpan.FromMilliseconds(600), TimeSpan.FromSeconds(2.5));
+    }
+
+    [Fact]
+    public async Task IncompleteRequest_TimeoutClient_408()
+    {
+        await using var origin = new HttpOrigin();
+        await using var h = await HaluaProcess.StartAsync("""
+            defaults
+               mode http
+               timeout connect 1s
+               timeout client 500ms
+               timeout server 5s
+            listen px
+               bind 127.0.0.1:{PORT0}
+               server o 127.0.0.1:1
+            """);
+        using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
+        await c.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n");
+        var (status, _, body) = await c.ReadResponseAsync(timeout: TimeSpan.FromSeconds(3));
+        Assert.Equal(408, status);
+        Assert.Contains("Request Time-out", Encoding.ASCII.GetString(body));
+    }
+
+    [Fact]
+    public async Task Upgrade_101_BecomesATunnel()
+    {
+        await using var origin = new HttpOrigin(async r =>
+        {
+            await Task.Yield();
+            return Encoding.ASCII.GetBytes("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nserver-speaks-first");
+        });
+        await using var h = await HaluaProcess.StartAsync(Config(origin.Port));
+        using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
+        await c.SendAsync("GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+        var (status, _, _) = await c.ReadResponseAsync(noBody: true);
+        Assert.Equal(101, status);
+        var rest = await c.ReadToEndAsync();
+        Assert.Equal("server-speaks-first", Encoding.ASCII.GetString(rest ?? []));
+    }
+
+    [Fact]
+    public async Task ModeMismatch_FrontendHttpBackendTcp_IsAConfigError()
+    {
+        var (dir, cfg, _) = HaluaProcess.Prepare("""
+            frontend fe
+               mode http
+               bind 127.0.0.1:{PORT0}
+               default_backend be
+            backend be
+               mode tcp
+               server s 127.0.0.1:80
+            """);
+        var (code, _, stderr) = await HaluaProcess.RunToEndAsync(dir, "-c", "-f", cfg);
+        Assert.Equal(1, code);
+        Assert.Contains("cannot use backend 'be' (mode tcp)", stderr);
+        Assert.Contains("cfg:4", stderr);
+    }
+}
