@@ -38,6 +38,7 @@ internal sealed class HttpStream : ISampleContext
     private Connection? _server;
     private ServerState? _serverConnectedTo;
     private bool _abort;
+    private int? _pendingResponseStatus;
 
     public HttpStream(Connection client, ProxyRuntime frontend, Generation generation, int worker, CancellationToken stopping, Counters? listenerCounters = null)
     {
@@ -189,13 +190,19 @@ internal sealed class HttpStream : ISampleContext
             _idle!.SetTimeouts(_frontend.ClientTimeout, bePx.ServerTimeout);
             _idle.ServerActivity();
 
-            // The head as received, then the body.
-            int headLength = _request.Length;
-            await server.SendAsync(req.Data.AsMemory(req.Start, headLength), _idle.Token).ConfigureAwait(false);
-            CountUp(be, srv, headLength);
-            req.Consume(headLength);
-            if (!await ForwardBodyAsync(_client, req, server, _request.Framing, _request.ContentLength, fromClient: true, be, srv).ConfigureAwait(false))
+            if (_request.ExpectContinue && _request.Framing != BodyFraming.None && req.Length == _request.Length)
             {
+                // "Expect: 100-continue" and no body yet: the head goes alone, then whichever comes
+                // first, the server's answer (100 or a final one) or the client's body.
+                var outcome = await ExpectContinueAsync(req, res, server, requestWasHead, be, srv).ConfigureAwait(false);
+                if (outcome is not null)
+                {
+                    return outcome.Value;
+                }
+            }
+            else if (!await ForwardBodyAsync(_client, req, server, _request.Framing, _request.ContentLength, fromClient: true, be, srv, _request.Length).ConfigureAwait(false))
+            {
+                // The head as received, with the body (what of it is already here goes in the same send).
                 _abort = true;
                 return false;
             }
@@ -204,7 +211,18 @@ internal sealed class HttpStream : ISampleContext
             _idle.SetTimeouts(TimeSpan.Zero, bePx.ServerTimeout);
             while (true)
             {
-                var parsed = await ReadResponseHeadAsync(server, res, requestWasHead).ConfigureAwait(false);
+                int parsed;
+                if (_pendingResponseStatus is { } pending)
+                {
+                    // Already read while the body went through (Expect: 100-continue).
+                    parsed = pending;
+                    _pendingResponseStatus = null;
+                }
+                else
+                {
+                    parsed = await ReadResponseHeadAsync(server, res, requestWasHead).ConfigureAwait(false);
+                }
+
                 if (parsed != 0)
                 {
                     Counters.Inc(ref be.Counters.Eresp);
@@ -214,19 +232,25 @@ internal sealed class HttpStream : ISampleContext
                     return false;
                 }
 
-                int resHead = _response.Length;
-                await _client.SendAsync(res.Data.AsMemory(res.Start, resHead), _idle.Token).ConfigureAwait(false);
-                CountDown(be, srv, resHead);
-                res.Consume(resHead);
                 if (_response.Status >= 200 || _response.Status == 101)
                 {
                     break;
                 }
+
+                // 1xx: forwarded alone, then the next head.
+                int interim = _response.Length;
+                await _client.SendAsync(res.Data.AsMemory(res.Start, interim), _idle.Token).ConfigureAwait(false);
+                CountDown(be, srv, interim);
+                res.Consume(interim);
             }
 
             _idle.SetTimeouts(_frontend.ClientTimeout, bePx.ServerTimeout);
             if (_response.Status == 101 && upgrade)
             {
+                int switching = _response.Length;
+                await _client.SendAsync(res.Data.AsMemory(res.Start, switching), _idle.Token).ConfigureAwait(false);
+                CountDown(be, srv, switching);
+                res.Consume(switching);
                 // WebSocket and other upgrades: a tunnel from now on (timeout tunnel when set).
                 if (bePx.TunnelTimeout is { } tunnel)
                 {
@@ -255,7 +279,7 @@ internal sealed class HttpStream : ISampleContext
 
             var framing = _response.Framing;
             bool serverClose = _response.Close || framing == BodyFraming.UntilClose;
-            if (!await ForwardBodyAsync(server, res, _client, framing, _response.ContentLength, fromClient: false, be, srv).ConfigureAwait(false))
+            if (!await ForwardBodyAsync(server, res, _client, framing, _response.ContentLength, fromClient: false, be, srv, _response.Length).ConfigureAwait(false))
             {
                 _abort = true;
                 return false;
@@ -273,6 +297,59 @@ internal sealed class HttpStream : ISampleContext
             be.Counters.SessionEnded();
             srv.Counters.SessionEnded();
             ReleaseServer();
+        }
+    }
+
+    /// <summary>
+    /// The head of an "Expect: 100-continue" request is sent; races the server's answer against the
+    /// client's body. A 100 goes to the client and the body follows; a final answer first goes to
+    /// the client and ends the connection (the unsent body cannot be skipped safely). Null when the
+    /// body went through and the final response is still to be read; else whether to keep the client.
+    /// </summary>
+    private async ValueTask<bool?> ExpectContinueAsync(HttpBuffer req, HttpBuffer res, Connection server, bool requestWasHead, BackendState be, ServerState srv)
+    {
+        await SendAsync(server, req, _request.Length, fromClient: true, be, srv).ConfigureAwait(false);
+        var framing = _request.Framing;
+        long length = _request.ContentLength;
+        var serverAnswer = ReadResponseHeadAsync(server, res, requestWasHead).AsTask();
+        var clientBody = FillAsync(_client, req, fromClient: true).AsTask();
+        while (true)
+        {
+            var first = await Task.WhenAny(serverAnswer, clientBody).ConfigureAwait(false);
+            if (first == clientBody)
+            {
+                if (!await clientBody.ConfigureAwait(false)
+                    || !await ForwardBodyAsync(_client, req, server, framing, length, fromClient: true, be, srv, 0).ConfigureAwait(false))
+                {
+                    _abort = true;
+                    return false;
+                }
+
+                // The body is through; the response is read by the caller, but this read is already running.
+                int parsed = await serverAnswer.ConfigureAwait(false);
+                _pendingResponseStatus = parsed;
+                return null;
+            }
+
+            int status = await serverAnswer.ConfigureAwait(false);
+            if (status != 0)
+            {
+                await SendErrorAsync(status).ConfigureAwait(false);
+                return false;
+            }
+
+            int headLength = _response.Length;
+            if (_response.Status == 100)
+            {
+                await SendAsync(_client, res, headLength, fromClient: false, be, srv).ConfigureAwait(false);
+                serverAnswer = ReadResponseHeadAsync(server, res, requestWasHead).AsTask();
+                continue;
+            }
+
+            // A final answer before the body (417, 401...): forward it, then close.
+            await ForwardBodyAsync(server, res, _client, _response.Framing, _response.ContentLength, fromClient: false, be, srv, headLength).ConfigureAwait(false);
+            CloseServer();
+            return false;
         }
     }
 
@@ -317,27 +394,38 @@ internal sealed class HttpStream : ISampleContext
         }
     }
 
-    /// <summary>Streams a body from <paramref name="from"/> (what is already in <paramref name="buf"/> first) to <paramref name="to"/>.</summary>
-    private async ValueTask<bool> ForwardBodyAsync(Connection from, HttpBuffer buf, Connection to, BodyFraming framing, long length, bool fromClient, BackendState be, ServerState srv)
+    /// <summary>
+    /// Sends the head (the first <paramref name="headBytes"/> unread bytes of <paramref name="buf"/>)
+    /// and streams the body after it from <paramref name="from"/> to <paramref name="to"/>. Whatever
+    /// part of the body has already arrived goes out in the same send as the head.
+    /// </summary>
+    private async ValueTask<bool> ForwardBodyAsync(Connection from, HttpBuffer buf, Connection to, BodyFraming framing, long length, bool fromClient, BackendState be, ServerState srv, int headBytes)
     {
         switch (framing)
         {
             case BodyFraming.None:
+                await SendAsync(to, buf, headBytes, fromClient, be, srv).ConfigureAwait(false);
                 return true;
 
             case BodyFraming.ContentLength:
                 long left = length;
                 while (left > 0)
                 {
-                    if (buf.Length == 0 && !await FillAsync(from, buf, fromClient).ConfigureAwait(false))
+                    if (buf.Length == headBytes)
                     {
-                        return false;
+                        // No body byte here yet: the head goes now (a client waiting for
+                        // "100 Continue" sends nothing before the server answers it).
+                        await SendAsync(to, buf, headBytes, fromClient, be, srv).ConfigureAwait(false);
+                        headBytes = 0;
+                        if (!await FillAsync(from, buf, fromClient).ConfigureAwait(false))
+                        {
+                            return false;
+                        }
                     }
 
-                    int n = (int)Math.Min(left, buf.Length);
-                    await to.SendAsync(buf.Data.AsMemory(buf.Start, n), _idle!.Token).ConfigureAwait(false);
-                    Count(fromClient, be, srv, n);
-                    buf.Consume(n);
+                    int n = (int)Math.Min(left, buf.Length - headBytes);
+                    await SendAsync(to, buf, headBytes + n, fromClient, be, srv).ConfigureAwait(false);
+                    headBytes = 0;
                     left -= n;
                 }
 
@@ -347,12 +435,17 @@ internal sealed class HttpStream : ISampleContext
                 _chunks.Reset();
                 while (true)
                 {
-                    if (buf.Length == 0 && !await FillAsync(from, buf, fromClient).ConfigureAwait(false))
+                    if (buf.Length == headBytes)
                     {
-                        return false;
+                        await SendAsync(to, buf, headBytes, fromClient, be, srv).ConfigureAwait(false);
+                        headBytes = 0;
+                        if (!await FillAsync(from, buf, fromClient).ConfigureAwait(false))
+                        {
+                            return false;
+                        }
                     }
 
-                    var status = _chunks.Consume(buf.Unread, out int consumed);
+                    var status = _chunks.Consume(buf.Unread[headBytes..], out int consumed);
                     if (status == ChunkedStatus.Error)
                     {
                         if (fromClient)
@@ -368,11 +461,10 @@ internal sealed class HttpStream : ISampleContext
                         return false;
                     }
 
-                    if (consumed > 0)
+                    if (headBytes + consumed > 0)
                     {
-                        await to.SendAsync(buf.Data.AsMemory(buf.Start, consumed), _idle!.Token).ConfigureAwait(false);
-                        Count(fromClient, be, srv, consumed);
-                        buf.Consume(consumed);
+                        await SendAsync(to, buf, headBytes + consumed, fromClient, be, srv).ConfigureAwait(false);
+                        headBytes = 0;
                     }
 
                     if (status == ChunkedStatus.Done)
@@ -387,10 +479,7 @@ internal sealed class HttpStream : ISampleContext
                 {
                     if (buf.Length > 0)
                     {
-                        int n = buf.Length;
-                        await to.SendAsync(buf.UnreadMemory, _idle!.Token).ConfigureAwait(false);
-                        Count(fromClient, be, srv, n);
-                        buf.Consume(n);
+                        await SendAsync(to, buf, buf.Length, fromClient, be, srv).ConfigureAwait(false);
                     }
 
                     if (!await FillAsync(from, buf, fromClient).ConfigureAwait(false))
@@ -399,6 +488,19 @@ internal sealed class HttpStream : ISampleContext
                     }
                 }
         }
+    }
+
+    /// <summary>Sends and consumes the first <paramref name="n"/> unread bytes of <paramref name="buf"/>.</summary>
+    private async ValueTask SendAsync(Connection to, HttpBuffer buf, int n, bool fromClient, BackendState be, ServerState srv)
+    {
+        if (n == 0)
+        {
+            return;
+        }
+
+        await to.SendAsync(buf.Data.AsMemory(buf.Start, n), _idle!.Token).ConfigureAwait(false);
+        Count(fromClient, be, srv, n);
+        buf.Consume(n);
     }
 
     /// <summary>Receives more into <paramref name="buf"/>; false at the end of the peer's stream.</summary>

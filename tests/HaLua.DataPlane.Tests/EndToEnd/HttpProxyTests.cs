@@ -273,6 +273,38 @@ public class HttpProxyTests
     }
 
     [Fact]
+    public async Task ExpectContinue_HeadForwardedBeforeTheBody_100ThenFinalResponse()
+    {
+        // An origin that answers "100 Continue" to the head alone, then reads the body.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var origin = Task.Run(async () =>
+        {
+            using var s = await listener.AcceptSocketAsync();
+            var stream = new System.Net.Sockets.NetworkStream(s);
+            var buffered = new List<byte>();
+            var head = await HttpOrigin.ReadHeadAsync(stream, buffered);
+            Assert.Contains("Expect: 100-continue", head);
+            Assert.Empty(buffered);
+            await stream.WriteAsync("HTTP/1.1 100 Continue\r\n\r\n"u8.ToArray());
+            var body = await HttpOrigin.ReadBodyAsync(stream, buffered, head!);
+            await stream.WriteAsync(HttpOrigin.Ok("got " + Encoding.ASCII.GetString(body)));
+            await Task.Delay(200);
+        });
+        await using var h = await HaluaProcess.StartAsync(Config(port));
+        using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
+        await c.SendAsync("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+        var (interim, _, _) = await c.ReadResponseAsync(noBody: true, timeout: TimeSpan.FromSeconds(3));
+        Assert.Equal(100, interim);
+        await c.SendAsync("hello");
+        var (status, _, answer) = await c.ReadResponseAsync();
+        Assert.Equal(200, status);
+        Assert.Equal("got hello", Encoding.ASCII.GetString(answer));
+        await origin;
+    }
+
+    [Fact]
     public async Task ModeMismatch_FrontendHttpBackendTcp_IsAConfigError()
     {
         var (dir, cfg, _) = HaluaProcess.Prepare("""
