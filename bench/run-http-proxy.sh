@@ -43,8 +43,8 @@ def us(v):
     m = re.match(r"([\d.]+)(us|ms|s)", v)
     return float(m.group(1)) * {"us": 1, "ms": 1000, "s": 1000000}[m.group(2)]
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", log).group(1))
-p50 = us(re.search(r"50%\s+(\S+)", log).group(1))
-p99 = us(re.search(r"99%\s+(\S+)", log).group(1))
+p50 = us(re.search(r"^\s+50%\s+(\S+)", log, re.M).group(1))
+p99 = us(re.search(r"^\s+99%\s+(\S+)", log, re.M).group(1))
 errs = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", log))
 non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", log)
 errs += int(non2xx.group(1)) if non2xx else 0

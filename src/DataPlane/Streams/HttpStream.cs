@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using HaLua.DataPlane.Http;
 using HaLua.DataPlane.Io;
 using HaLua.DataPlane.Logging;
@@ -114,6 +115,7 @@ internal sealed class HttpStream : ISampleContext
     }
 
     /// <summary>Reads until a request head is complete; false to end the connection (closed, timeout, or 400 sent).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ReadRequestHeadAsync(HttpBuffer req)
     {
         req.Compact();
@@ -162,6 +164,7 @@ internal sealed class HttpStream : ISampleContext
     }
 
     /// <summary>Sends the parsed request to a server and its response back; false to end the client connection.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ForwardOneAsync(HttpBuffer req, HttpBuffer res)
     {
         var bePx = ChooseBackend();
@@ -306,6 +309,7 @@ internal sealed class HttpStream : ISampleContext
     /// the client and ends the connection (the unsent body cannot be skipped safely). Null when the
     /// body went through and the final response is still to be read; else whether to keep the client.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool?> ExpectContinueAsync(HttpBuffer req, HttpBuffer res, Connection server, bool requestWasHead, BackendState be, ServerState srv)
     {
         await SendAsync(server, req, _request.Length, fromClient: true, be, srv).ConfigureAwait(false);
@@ -354,6 +358,7 @@ internal sealed class HttpStream : ISampleContext
     }
 
     /// <summary>Reads and parses the server's response head; 0 when parsed, else the status to answer (502, 504).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadResponseHeadAsync(Connection server, HttpBuffer res, bool requestWasHead)
     {
         res.Compact();
@@ -399,6 +404,7 @@ internal sealed class HttpStream : ISampleContext
     /// and streams the body after it from <paramref name="from"/> to <paramref name="to"/>. Whatever
     /// part of the body has already arrived goes out in the same send as the head.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ForwardBodyAsync(Connection from, HttpBuffer buf, Connection to, BodyFraming framing, long length, bool fromClient, BackendState be, ServerState srv, int headBytes)
     {
         switch (framing)
@@ -491,6 +497,7 @@ internal sealed class HttpStream : ISampleContext
     }
 
     /// <summary>Sends and consumes the first <paramref name="n"/> unread bytes of <paramref name="buf"/>.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendAsync(Connection to, HttpBuffer buf, int n, bool fromClient, BackendState be, ServerState srv)
     {
         if (n == 0)
@@ -504,6 +511,7 @@ internal sealed class HttpStream : ISampleContext
     }
 
     /// <summary>Receives more into <paramref name="buf"/>; false at the end of the peer's stream.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> FillAsync(Connection from, HttpBuffer buf, bool fromClient)
     {
         int n = await from.ReceiveAsync(buf.Free, _idle!.Token).ConfigureAwait(false);
@@ -526,6 +534,7 @@ internal sealed class HttpStream : ISampleContext
     }
 
     /// <summary>A server for this request: the kept connection when the balancer picks the same server, else a new one (retries, redispatch).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ConnectAsync(ProxyRuntime bePx, BackendState be)
     {
         var token = _idle!.Token;
