@@ -44,11 +44,34 @@ internal sealed class Acl
         _ => throw new FormatException($"no such ACL : '{name}'"),
     };
 
+    /// <summary>HAProxy's derived ACL keywords: path_beg is "path -m beg", hdr_val(x) is "hdr(x) -m int"...</summary>
+    private static readonly (string Suffix, string Method)[] Derived =
+    [
+        ("_beg", "beg"), ("_end", "end"), ("_sub", "sub"), ("_reg", "reg"), ("_dir", "dir"), ("_dom", "dom"),
+        ("_len", "len"), ("_val", "int"), ("_ip", "ip"), ("_found", "found"),
+    ];
+
     public static Acl Compile(AclConfig config, SampleRegistry registry)
     {
-        var expr = SampleExpression.Parse(config.Fetch, registry);
-        bool ignoreCase = false;
+        string fetch = config.Fetch;
         string? method = null;
+        int paren = fetch.IndexOf('(', StringComparison.Ordinal);
+        string fetchName = paren < 0 ? fetch : fetch[..paren];
+        if (registry.FindFetch(fetchName) is null)
+        {
+            foreach (var (suffix, m) in Derived)
+            {
+                if (fetchName.EndsWith(suffix, StringComparison.Ordinal) && registry.FindFetch(fetchName[..^suffix.Length]) is not null)
+                {
+                    fetch = fetchName[..^suffix.Length] + (paren < 0 ? "" : fetch[paren..]);
+                    method = m;
+                    break;
+                }
+            }
+        }
+
+        var expr = SampleExpression.Parse(fetch, registry);
+        bool ignoreCase = false;
         var patterns = new List<string>(config.Patterns);
         for (int i = 0; i < config.Flags.Length; i++)
         {

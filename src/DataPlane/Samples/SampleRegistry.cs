@@ -34,6 +34,7 @@ internal sealed class SampleRegistry
     {
         var r = new SampleRegistry();
         BuiltinFetches.Register(r);
+        HttpFetches.Register(r);
         BuiltinConverters.Register(r);
         return r;
     }

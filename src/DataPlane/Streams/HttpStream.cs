@@ -19,7 +19,7 @@ namespace HaLua.DataPlane.Streams;
 /// fixed buffer (Content-Length, chunked validated on the fly, until close). Errors are HAProxy's:
 /// 503 no server, 502 invalid response, 504 server timeout, 408 request timeout.
 /// </summary>
-internal sealed class HttpStream : ISampleContext
+internal sealed class HttpStream : ISampleContext, IHttpRequestView
 {
     private const int BufferSize = 16384;
 
@@ -70,6 +70,23 @@ internal sealed class HttpStream : ISampleContext
     public Variables Variables { get; } = new();
 
     public int UsableServers(string backend) => _generation.UsableServers(backend);
+
+    // The request being routed (its head is at the start of the request buffer until it is sent).
+    private HttpBuffer? _currentRequest;
+
+    private ReadOnlySpan<byte> RequestBytes => _currentRequest is { } b ? b.Unread : default;
+
+    ReadOnlySpan<byte> IHttpRequestView.Method => RequestBytes[_request.Method];
+
+    ReadOnlySpan<byte> IHttpRequestView.Target => RequestBytes[_request.Target];
+
+    int IHttpRequestView.Version => _request.Version;
+
+    int IHttpRequestView.HeaderCount => _request.FieldCount;
+
+    ReadOnlySpan<byte> IHttpRequestView.HeaderName(int index) => _request.Fields[index].Name(RequestBytes);
+
+    ReadOnlySpan<byte> IHttpRequestView.HeaderValue(int index) => _request.Fields[index].Value(RequestBytes);
 
     public async Task RunAsync()
     {
@@ -167,7 +184,9 @@ internal sealed class HttpStream : ISampleContext
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ForwardOneAsync(HttpBuffer req, HttpBuffer res)
     {
+        _currentRequest = req;
         var bePx = ChooseBackend();
+        _currentRequest = null;
         _backend = bePx;
         if (bePx?.Backend is not { } be)
         {

@@ -305,6 +305,64 @@ public class HttpProxyTests
     }
 
     [Fact]
+    public async Task Routing_ByHttpFetches_PathHostMethodQueryHeaders()
+    {
+        HttpOrigin Named(string name) => new(r => Task.FromResult<byte[]?>(HttpOrigin.Ok(name)));
+        await using var api = Named("api");
+        await using var admin = Named("admin");
+        await using var post = Named("post");
+        await using var two = Named("two");
+        await using var q = Named("query");
+        await using var dflt = Named("default");
+        await using var h = await HaluaProcess.StartAsync($$"""
+            defaults
+               mode http
+               timeout connect 1s
+               timeout client 3s
+               timeout server 3s
+            frontend fe
+               bind 127.0.0.1:{PORT0}
+               acl api path_beg /api/
+               acl admin_host hdr(host) -i admin.example.com
+               acl is_post method POST
+               acl two_x hdr_cnt(x-a) eq 2
+               acl debug query -m sub debug=1
+               use_backend be_api if api
+               use_backend be_admin if admin_host
+               use_backend be_post if is_post
+               use_backend be_two if two_x
+               use_backend be_query if debug
+               default_backend be_default
+            backend be_api
+               server s 127.0.0.1:{{api.Port}}
+            backend be_admin
+               server s 127.0.0.1:{{admin.Port}}
+            backend be_post
+               server s 127.0.0.1:{{post.Port}}
+            backend be_two
+               server s 127.0.0.1:{{two.Port}}
+            backend be_query
+               server s 127.0.0.1:{{q.Port}}
+            backend be_default
+               server s 127.0.0.1:{{dflt.Port}}
+            """);
+        using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
+        async Task<string> Ask(string raw)
+        {
+            await c.SendAsync(raw);
+            return Encoding.ASCII.GetString((await c.ReadResponseAsync()).Body);
+        }
+
+        Assert.Equal("api", await Ask("GET /api/v1/users?x=1 HTTP/1.1\r\nHost: www.example.com\r\n\r\n"));
+        Assert.Equal("api", await Ask("GET http://www.example.com/api/x HTTP/1.1\r\nHost: www.example.com\r\n\r\n"));
+        Assert.Equal("admin", await Ask("GET / HTTP/1.1\r\nHost: ADMIN.example.com\r\n\r\n"));
+        Assert.Equal("post", await Ask("POST /form HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi"));
+        Assert.Equal("two", await Ask("GET / HTTP/1.1\r\nHost: a\r\nX-A: 1, 2\r\n\r\n"));
+        Assert.Equal("query", await Ask("GET /page?a=b&debug=1 HTTP/1.1\r\nHost: a\r\n\r\n"));
+        Assert.Equal("default", await Ask("GET /apix HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n\r\n"));
+    }
+
+    [Fact]
     public async Task ModeMismatch_FrontendHttpBackendTcp_IsAConfigError()
     {
         var (dir, cfg, _) = HaluaProcess.Prepare("""

@@ -1,0 +1,199 @@
+using System.Globalization;
+using System.Text;
+
+namespace HaLua.DataPlane.Samples;
+
+/// <summary>What HTTP fetches read of the request being processed (an HTTP stream implements it).</summary>
+internal interface IHttpRequestView
+{
+    ReadOnlySpan<byte> Method { get; }
+
+    /// <summary>The request-target as received (origin form, absolute form, "*").</summary>
+    ReadOnlySpan<byte> Target { get; }
+
+    /// <summary>10 or 11.</summary>
+    int Version { get; }
+
+    int HeaderCount { get; }
+
+    ReadOnlySpan<byte> HeaderName(int index);
+
+    ReadOnlySpan<byte> HeaderValue(int index);
+}
+
+/// <summary>
+/// HAProxy's HTTP request fetches: method, path, query, url, base, req.ver, hdr/req.hdr and
+/// req.fhdr (with occurrence; hdr splits comma-separated values, fhdr does not), req.hdr_cnt.
+/// Outside an HTTP stream they give no sample.
+/// </summary>
+internal static class HttpFetches
+{
+    public static void Register(SampleRegistry r)
+    {
+        r.Add(new FetchDescriptor("method", 0, 0, SampleType.Str, (ISampleContext c, IReadOnlyList<string> a, out Sample v) => Str(c, h => h.Method, out v)));
+        r.Add(new FetchDescriptor("url", 0, 0, SampleType.Str, (ISampleContext c, IReadOnlyList<string> a, out Sample v) => Str(c, h => h.Target, out v)));
+        r.Add(new FetchDescriptor("path", 0, 0, SampleType.Str, (ISampleContext c, IReadOnlyList<string> a, out Sample v) => Str(c, h => Path(h.Target), out v)));
+        r.Add(new FetchDescriptor("query", 0, 0, SampleType.Str, (ISampleContext c, IReadOnlyList<string> a, out Sample v) =>
+        {
+            v = default;
+            if (c is not IHttpRequestView h)
+            {
+                return false;
+            }
+
+            int q = h.Target.IndexOf((byte)'?');
+            if (q < 0)
+            {
+                return false;
+            }
+
+            v = Sample.FromString(Latin1(h.Target[(q + 1)..]));
+            return true;
+        }));
+        r.Add(new FetchDescriptor("base", 0, 0, SampleType.Str, (ISampleContext c, IReadOnlyList<string> a, out Sample v) =>
+        {
+            v = default;
+            if (c is not IHttpRequestView h)
+            {
+                return false;
+            }
+
+            var host = Occurrence(h, "host", -1, splitCommas: false);
+            v = Sample.FromString((host ?? "") + Latin1(Path(h.Target)));
+            return true;
+        }));
+        r.Add(new FetchDescriptor("req.ver", 0, 0, SampleType.Str, (ISampleContext c, IReadOnlyList<string> a, out Sample v) =>
+        {
+            v = c is IHttpRequestView h ? Sample.FromString(h.Version == 10 ? "1.0" : "1.1") : default;
+            return c is IHttpRequestView;
+        }));
+        foreach (var name in new[] { "hdr", "req.hdr" })
+        {
+            r.Add(new FetchDescriptor(name, 0, 2, SampleType.Str, (ISampleContext c, IReadOnlyList<string> a, out Sample v) => Header(c, a, splitCommas: true, out v)));
+        }
+
+        r.Add(new FetchDescriptor("req.fhdr", 0, 2, SampleType.Str, (ISampleContext c, IReadOnlyList<string> a, out Sample v) => Header(c, a, splitCommas: false, out v)));
+        foreach (var name in new[] { "hdr_cnt", "req.hdr_cnt" })
+        {
+            r.Add(new FetchDescriptor(name, 0, 1, SampleType.Int, (ISampleContext c, IReadOnlyList<string> a, out Sample v) =>
+            {
+                v = default;
+                if (c is not IHttpRequestView h)
+                {
+                    return false;
+                }
+
+                v = Sample.FromInt(Values(h, a.Count > 0 ? a[0] : null, splitCommas: true).Count);
+                return true;
+            }));
+        }
+    }
+
+    /// <summary>The path of a request-target: origin form up to '?', or the path of an absolute URI.</summary>
+    public static ReadOnlySpan<byte> Path(ReadOnlySpan<byte> target)
+    {
+        if (target.Length > 0 && target[0] != (byte)'/')
+        {
+            int scheme = target.IndexOf("://"u8);
+            if (scheme < 0)
+            {
+                return default;
+            }
+
+            var afterAuthority = target[(scheme + 3)..];
+            int slash = afterAuthority.IndexOf((byte)'/');
+            target = slash < 0 ? default : afterAuthority[slash..];
+        }
+
+        int q = target.IndexOf((byte)'?');
+        return q < 0 ? target : target[..q];
+    }
+
+    private delegate ReadOnlySpan<byte> SpanOf(IHttpRequestView h);
+
+    private static bool Str(ISampleContext c, SpanOf pick, out Sample v)
+    {
+        if (c is IHttpRequestView h)
+        {
+            v = Sample.FromString(Latin1(pick(h)));
+            return true;
+        }
+
+        v = default;
+        return false;
+    }
+
+    private static bool Header(ISampleContext c, IReadOnlyList<string> a, bool splitCommas, out Sample v)
+    {
+        v = default;
+        if (c is not IHttpRequestView h)
+        {
+            return false;
+        }
+
+        int occ = -1;
+        if (a.Count > 1 && !int.TryParse(a[1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out occ))
+        {
+            return false;
+        }
+
+        var value = Occurrence(h, a.Count > 0 ? a[0] : null, occ, splitCommas);
+        if (value is null)
+        {
+            return false;
+        }
+
+        v = Sample.FromString(value);
+        return true;
+    }
+
+    /// <summary>The occ-th value (1-based; negative counts from the last; 0 is the last too).</summary>
+    private static string? Occurrence(IHttpRequestView h, string? name, int occ, bool splitCommas)
+    {
+        var values = Values(h, name, splitCommas);
+        if (values.Count == 0)
+        {
+            return null;
+        }
+
+        int index = occ > 0 ? occ - 1 : values.Count + (occ == 0 ? -1 : occ);
+        return (uint)index < (uint)values.Count ? values[index] : null;
+    }
+
+    private static List<string> Values(IHttpRequestView h, string? name, bool splitCommas)
+    {
+        var result = new List<string>();
+        var wanted = name is null ? default : Encoding.ASCII.GetBytes(name);
+        for (int i = 0; i < h.HeaderCount; i++)
+        {
+            if (name is not null && !Ascii.EqualsIgnoreCase(h.HeaderName(i), wanted))
+            {
+                continue;
+            }
+
+            var value = h.HeaderValue(i);
+            if (!splitCommas)
+            {
+                result.Add(Latin1(value));
+                continue;
+            }
+
+            while (true)
+            {
+                int comma = value.IndexOf((byte)',');
+                var part = (comma < 0 ? value : value[..comma]).Trim(" \t"u8);
+                result.Add(Latin1(part));
+                if (comma < 0)
+                {
+                    break;
+                }
+
+                value = value[(comma + 1)..];
+            }
+        }
+
+        return result;
+    }
+
+    private static string Latin1(ReadOnlySpan<byte> bytes) => Encoding.Latin1.GetString(bytes);
+}
