@@ -113,6 +113,22 @@ public sealed record TcpRuleConfig(
     ConditionConfig? Condition,
     SourceLocation Location);
 
+public enum HttpRuleKind { Allow, Deny, Return, Redirect, SetHeader, AddHeader, DelHeader }
+
+/// <summary>
+/// <c>http-request ACTION ...</c>. <see cref="Name"/> is the header name (set/add/del-header);
+/// <see cref="Value"/> a log-format string (the header value, the redirect target, the return body).
+/// </summary>
+public sealed record HttpRuleConfig(
+    HttpRuleKind Kind,
+    string? Name,
+    string? Value,
+    int Status,
+    string? ContentType,
+    string? RedirectType,
+    ConditionConfig? Condition,
+    SourceLocation Location);
+
 public sealed record ProxyConfig(string Name, ProxyCapabilities Capabilities, SourceLocation Location)
 {
     public ProxyMode Mode { get; init; } = ProxyMode.Tcp;
@@ -130,6 +146,9 @@ public sealed record ProxyConfig(string Name, ProxyCapabilities Capabilities, So
     public TimeSpan InspectDelay { get; init; }
     public ImmutableArray<TcpRuleConfig> TcpRequestContent { get; init; } = [];
     public ImmutableArray<TcpRuleConfig> TcpResponseContent { get; init; } = [];
+    public ImmutableArray<HttpRuleConfig> HttpRequestRules { get; init; } = [];
+    /// <summary><c>option forwardfor</c>: adds X-Forwarded-For with the client's address.</summary>
+    public bool ForwardFor { get; init; }
     /// <summary><c>log global</c>: the proxy logs to the global targets.</summary>
     public bool LogGlobal { get; init; }
     public ImmutableArray<LogTargetConfig> Logs { get; init; } = [];

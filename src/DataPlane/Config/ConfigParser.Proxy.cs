@@ -11,7 +11,7 @@ internal sealed partial class ConfigParser
     /// <summary>Keywords of the HTTP engine and other features that come later: an error, never ignored.</summary>
     private static readonly HashSet<string> NotYet =
     [
-        "http-request", "http-response", "http-after-response", "http-check", "http-reuse", "http-send-name-header", "errorfile", "errorloc",
+        "http-response", "http-after-response", "http-check", "http-reuse", "http-send-name-header", "errorfile", "errorloc",
         "errorloc302", "errorloc303", "capture", "cookie", "compression", "stick-table", "stick", "redirect", "monitor-uri", "monitor",
         "log-format", "log-format-sd", "error-log-format", "unique-id-format", "unique-id-header", "hash-type", "filter", "stats",
         "fullconn", "description", "id", "source", "dispatch", "force-persist", "ignore-persist", "persist", "email-alert",
@@ -117,6 +117,13 @@ internal sealed partial class ConfigParser
                 if (Allowed(line, px, Where.FLB))
                 {
                     ParseTcpRequest(line, px);
+                }
+
+                return;
+            case "http-request":
+                if (Allowed(line, px, Where.FLB))
+                {
+                    ParseHttpRequest(line, px);
                 }
 
                 return;
@@ -339,9 +346,21 @@ internal sealed partial class ConfigParser
                 }
 
                 return;
+            case "forwardfor":
+                if (Allowed(optLine, px, Where.All))
+                {
+                    if (w.Count > at + 2)
+                    {
+                        Error(line.Location, kw, $"'option forwardfor {w[at + 2]}' is not supported yet by HaLua (only the plain option)");
+                        return;
+                    }
+
+                    px.ForwardFor = !negate;
+                }
+
+                return;
             case "tcplog":
             case "httplog":
-            case "forwardfor":
             case "http-server-close":
             case "httpclose":
             case "http-keep-alive":

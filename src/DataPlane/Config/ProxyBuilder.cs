@@ -57,6 +57,10 @@ internal sealed class ProxyBuilder
 
     public List<TcpRuleConfig> TcpResponseContent { get; } = [];
 
+    public List<HttpRuleConfig> HttpRequestRules { get; } = [];
+
+    public bool ForwardFor { get; set; }
+
     public static ProxyBuilder NewDefaults(string? name, SourceLocation location) => new(name ?? "", ProxyCapabilities.None, location, isDefaults: true);
 
     /// <summary>A new proxy or defaults section inheriting this defaults section's settings.</summary>
@@ -70,6 +74,7 @@ internal sealed class ProxyBuilder
         Balance = Balance,
         Retries = Retries,
         Redispatch = Redispatch,
+        ForwardFor = ForwardFor,
         LogGlobal = LogGlobal,
         Logs = [.. Logs],
     };
@@ -90,6 +95,8 @@ internal sealed class ProxyBuilder
         InspectDelay = InspectDelay,
         TcpRequestContent = [.. TcpRequestContent],
         TcpResponseContent = [.. TcpResponseContent],
+        HttpRequestRules = [.. HttpRequestRules],
+        ForwardFor = ForwardFor,
         LogGlobal = LogGlobal,
         Logs = [.. Logs],
         Uuid = uuid,

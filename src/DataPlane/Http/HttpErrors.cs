@@ -8,6 +8,8 @@ internal static class HttpErrors
     private static readonly Dictionary<int, byte[]> Pages = new()
     {
         [400] = Page(400, "Bad request", "Your browser sent an invalid request."),
+        [403] = Page(403, "Forbidden", "Request forbidden by administrative rules."),
+        [429] = Page(429, "Too Many Requests", "You have sent too many requests in a given amount of time."),
         [408] = Page(408, "Request Time-out", "Your browser didn't send a complete request in time."),
         [502] = Page(502, "Bad Gateway", "The server returned an invalid or incomplete response."),
         [503] = Page(503, "Service Unavailable", "No server is available to handle this request."),
@@ -16,6 +18,13 @@ internal static class HttpErrors
 
     /// <summary>The full response for <paramref name="status"/>; the connection closes after it.</summary>
     public static ReadOnlyMemory<byte> For(int status) => Pages[status];
+
+    public static bool TryGet(int status, out ReadOnlyMemory<byte> page)
+    {
+        bool found = Pages.TryGetValue(status, out var bytes);
+        page = bytes;
+        return found;
+    }
 
     private static byte[] Page(int status, string reason, string text)
     {

@@ -208,6 +208,41 @@ internal static class GenerationBuilder
             errors.Add($"{first} : 'tcp-request/tcp-response content' in section '{section}': not supported yet by HaLua in 'mode http' proxies");
         }
 
+        var httpRules = new List<HaLua.DataPlane.Http.HttpRule>();
+        foreach (var r in cfg.HttpRequestRules)
+        {
+            string kw = "http-request " + r.Kind switch
+            {
+                HttpRuleKind.SetHeader => "set-header",
+                HttpRuleKind.AddHeader => "add-header",
+                HttpRuleKind.DelHeader => "del-header",
+                _ => r.Kind.ToString().ToLowerInvariant(),
+            };
+            if (cfg.Mode != ProxyMode.Http)
+            {
+                errors.Add($"{r.Location} : '{kw}' in section '{section}': http-request rules need 'mode http' (HAProxy ignores them in 'mode tcp'; HaLua refuses them)");
+                continue;
+            }
+
+            HaLua.DataPlane.Http.LogFormat? value = null;
+            if (r.Value is not null)
+            {
+                try
+                {
+                    value = HaLua.DataPlane.Http.LogFormat.Compile(r.Value, samples);
+                }
+                catch (FormatException ex)
+                {
+                    errors.Add($"{r.Location} : '{kw}' in section '{section}': {ex.Message}");
+                    continue;
+                }
+            }
+
+            httpRules.Add(new HaLua.DataPlane.Http.HttpRule(r.Kind, Cond(r.Condition, kw), r.Name, value, r.Status, r.ContentType, r.RedirectType));
+        }
+
+        px.HttpRequestRules = httpRules;
+
         var useBackends = new List<UseBackend>();
         foreach (var ub in cfg.UseBackends)
         {

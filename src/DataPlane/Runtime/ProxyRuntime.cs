@@ -58,6 +58,8 @@ internal sealed class ProxyRuntime
 
     public IReadOnlyList<TcpRule> TcpResponseRules { get; set; } = [];
 
+    public IReadOnlyList<HaLua.DataPlane.Http.HttpRule> HttpRequestRules { get; set; } = [];
+
     public IReadOnlyList<UseBackend> UseBackends { get; set; } = [];
 
     public ProxyRuntime? DefaultBackend { get; set; }

@@ -39,6 +39,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView
     private Connection? _server;
     private ServerState? _serverConnectedTo;
     private bool _abort;
+    private List<(string Name, string Value)>? _edits;
     private int? _pendingResponseStatus;
 
     public HttpStream(Connection client, ProxyRuntime frontend, Generation generation, int worker, CancellationToken stopping, Counters? listenerCounters = null)
@@ -185,14 +186,37 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView
     private async ValueTask<bool> ForwardOneAsync(HttpBuffer req, HttpBuffer res)
     {
         _currentRequest = req;
+        _edits = null;
+        _backend = null;
+        var answered = await RunHttpRequestRulesAsync(_frontend, req).ConfigureAwait(false);
+        if (answered is { } keepAfterAnswer)
+        {
+            _currentRequest = null;
+            return keepAfterAnswer;
+        }
+
         var bePx = ChooseBackend();
-        _currentRequest = null;
         _backend = bePx;
+        if (bePx is not null && bePx != _frontend)
+        {
+            // A backend's http-request rules run once the request reaches it, as in HAProxy.
+            answered = await RunHttpRequestRulesAsync(bePx, req).ConfigureAwait(false);
+            if (answered is { } keep)
+            {
+                _currentRequest = null;
+                return keep;
+            }
+        }
+
         if (bePx?.Backend is not { } be)
         {
+            _currentRequest = null;
             await SendErrorAsync(503).ConfigureAwait(false);
             return false;
         }
+
+        byte[]? rewritten = _edits is not null || _frontend.Config.ForwardFor || bePx.Config.ForwardFor ? RewriteHead(req) : null;
+        _currentRequest = null;
 
         if (!await ConnectAsync(bePx, be).ConfigureAwait(false))
         {
@@ -212,17 +236,27 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView
             _idle!.SetTimeouts(_frontend.ClientTimeout, bePx.ServerTimeout);
             _idle.ServerActivity();
 
-            if (_request.ExpectContinue && _request.Framing != BodyFraming.None && req.Length == _request.Length)
+            int headInBuffer = _request.Length;
+            if (rewritten is not null)
+            {
+                // Rules changed the head: the new one goes first, the original is dropped.
+                await server.SendAsync(rewritten, _idle.Token).ConfigureAwait(false);
+                CountUp(be, srv, rewritten.Length);
+                req.Consume(headInBuffer);
+                headInBuffer = 0;
+            }
+
+            if (_request.ExpectContinue && _request.Framing != BodyFraming.None && req.Length == headInBuffer)
             {
                 // "Expect: 100-continue" and no body yet: the head goes alone, then whichever comes
                 // first, the server's answer (100 or a final one) or the client's body.
-                var outcome = await ExpectContinueAsync(req, res, server, requestWasHead, be, srv).ConfigureAwait(false);
+                var outcome = await ExpectContinueAsync(req, res, server, requestWasHead, be, srv, headInBuffer).ConfigureAwait(false);
                 if (outcome is not null)
                 {
                     return outcome.Value;
                 }
             }
-            else if (!await ForwardBodyAsync(_client, req, server, _request.Framing, _request.ContentLength, fromClient: true, be, srv, _request.Length).ConfigureAwait(false))
+            else if (!await ForwardBodyAsync(_client, req, server, _request.Framing, _request.ContentLength, fromClient: true, be, srv, headInBuffer).ConfigureAwait(false))
             {
                 // The head as received, with the body (what of it is already here goes in the same send).
                 _abort = true;
@@ -329,9 +363,9 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView
     /// body went through and the final response is still to be read; else whether to keep the client.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool?> ExpectContinueAsync(HttpBuffer req, HttpBuffer res, Connection server, bool requestWasHead, BackendState be, ServerState srv)
+    private async ValueTask<bool?> ExpectContinueAsync(HttpBuffer req, HttpBuffer res, Connection server, bool requestWasHead, BackendState be, ServerState srv, int headInBuffer)
     {
-        await SendAsync(server, req, _request.Length, fromClient: true, be, srv).ConfigureAwait(false);
+        await SendAsync(server, req, headInBuffer, fromClient: true, be, srv).ConfigureAwait(false);
         var framing = _request.Framing;
         long length = _request.ContentLength;
         var serverAnswer = ReadResponseHeadAsync(server, res, requestWasHead).AsTask();
@@ -625,6 +659,143 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView
 
         _serverState = null;
         _serverBackend = null;
+    }
+
+    /// <summary>
+    /// A proxy's http-request rules, in order. Null to go on with the request; else the stream
+    /// answered it itself (deny, return, redirect) and this tells whether the connection stays open.
+    /// </summary>
+    private async ValueTask<bool?> RunHttpRequestRulesAsync(ProxyRuntime px, HttpBuffer req)
+    {
+        foreach (var rule in px.HttpRequestRules)
+        {
+            if (rule.Condition is { } c && !c.Evaluate(this))
+            {
+                continue;
+            }
+
+            switch (rule.Kind)
+            {
+                case Config.HttpRuleKind.Allow:
+                    return null;
+
+                case Config.HttpRuleKind.Deny:
+                    Counters.Inc(ref _frontend.FrontendCounters.Dreq);
+                    await AnswerAsync(HttpResponses.Deny(rule.Status)).ConfigureAwait(false);
+                    return false;
+
+                case Config.HttpRuleKind.Return:
+                    return await AnswerAsync(HttpResponses.Return(rule.Status, rule.ContentType, rule.Value?.Evaluate(this)), req).ConfigureAwait(false);
+
+                case Config.HttpRuleKind.Redirect:
+                    string target = rule.Value!.Evaluate(this);
+                    if (rule.RedirectType == "prefix")
+                    {
+                        // The prefix, then the original path and query.
+                        target = target.TrimEnd('/') + System.Text.Encoding.Latin1.GetString(((IHttpRequestView)this).Target);
+                    }
+
+                    return await AnswerAsync(HttpResponses.Redirect(rule.Status, target), req).ConfigureAwait(false);
+
+                case Config.HttpRuleKind.DelHeader:
+                    Edits().RemoveAll(f => string.Equals(f.Name, rule.Name, StringComparison.OrdinalIgnoreCase));
+                    break;
+
+                case Config.HttpRuleKind.SetHeader:
+                    string setValue = rule.Value!.Evaluate(this);
+                    var list = Edits();
+                    list.RemoveAll(f => string.Equals(f.Name, rule.Name, StringComparison.OrdinalIgnoreCase));
+                    list.Add((rule.Name!, setValue));
+                    break;
+
+                case Config.HttpRuleKind.AddHeader:
+                    string addValue = rule.Value!.Evaluate(this);
+                    Edits().Add((rule.Name!, addValue));
+                    break;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The request's header fields as a list the rules edit (made on the first edit).</summary>
+    private List<(string Name, string Value)> Edits()
+    {
+        if (_edits is null)
+        {
+            var bytes = RequestBytes;
+            _edits = new List<(string, string)>(_request.FieldCount + 4);
+            foreach (var f in _request.Fields)
+            {
+                _edits.Add((System.Text.Encoding.Latin1.GetString(f.Name(bytes)), System.Text.Encoding.Latin1.GetString(f.Value(bytes))));
+            }
+        }
+
+        return _edits;
+    }
+
+    /// <summary>The head with the rules' edits and X-Forwarded-For (option forwardfor).</summary>
+    private byte[] RewriteHead(HttpBuffer req)
+    {
+        var bytes = req.Unread;
+        var sb = new System.Text.StringBuilder(_request.Length + 64);
+        sb.Append(System.Text.Encoding.Latin1.GetString(bytes[_request.Method])).Append(' ')
+          .Append(System.Text.Encoding.Latin1.GetString(bytes[_request.Target])).Append(' ')
+          .Append(_request.Version == 10 ? "HTTP/1.0" : "HTTP/1.1").Append("\r\n");
+        if (_edits is not null)
+        {
+            foreach (var (name, value) in _edits)
+            {
+                sb.Append(name).Append(": ").Append(value).Append("\r\n");
+            }
+        }
+        else
+        {
+            foreach (var f in _request.Fields)
+            {
+                sb.Append(System.Text.Encoding.Latin1.GetString(f.Name(bytes))).Append(": ")
+                  .Append(System.Text.Encoding.Latin1.GetString(f.Value(bytes))).Append("\r\n");
+            }
+        }
+
+        if ((_frontend.Config.ForwardFor || _backend?.Config.ForwardFor == true) && Source is { } src)
+        {
+            sb.Append("x-forwarded-for: ").Append(src.Address.IsIPv4MappedToIPv6 ? src.Address.MapToIPv4() : src.Address).Append("\r\n");
+        }
+
+        sb.Append("\r\n");
+        return System.Text.Encoding.Latin1.GetBytes(sb.ToString());
+    }
+
+    /// <summary>Sends a response HaLua made; with <paramref name="req"/>, keeps the connection when the request has no body.</summary>
+    private async ValueTask<bool> AnswerAsync(byte[] response, HttpBuffer? req = null)
+    {
+        bool keep = req is not null && _request.Framing == BodyFraming.None && !_request.Close;
+        if (keep)
+        {
+            req!.Consume(_request.Length);
+        }
+
+        try
+        {
+            await _client.SendAsync(response, _idle!.Token).ConfigureAwait(false);
+            CountOut(response.Length);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+
+        return keep;
+    }
+
+    private void CountOut(int n)
+    {
+        Counters.Add(ref _frontend.FrontendCounters.Bout, n);
+        if (_listenerCounters is { } lc)
+        {
+            Counters.Add(ref lc.Bout, n);
+        }
     }
 
     private ProxyRuntime? ChooseBackend()

@@ -363,6 +363,136 @@ public class HttpProxyTests
     }
 
     [Fact]
+    public async Task HttpRequestRules_DenyReturnRedirectHeadersForwardFor()
+    {
+        await using var origin = new HttpOrigin(r => Task.FromResult<byte[]?>(HttpOrigin.Ok("seen")));
+        await using var h = await HaluaProcess.StartAsync($$"""
+            defaults
+               mode http
+               timeout connect 1s
+               timeout client 3s
+               timeout server 3s
+            frontend fe
+               bind 127.0.0.1:{PORT0}
+               option forwardfor
+               http-request allow if { path_beg /open/ }
+               http-request deny if { path_beg /secret }
+               http-request deny deny_status 429 if { path_beg /slow }
+               http-request return status 200 content-type text/plain string "pong 100%" if { path /ping }
+               http-request return status 404 content-type text/plain lf-string "no %[path] here" if { path_beg /missing }
+               http-request redirect location https://example.com/moved code 301 if { path /old }
+               http-request redirect prefix https://new.example.com if { path_beg /legacy/ }
+               http-request del-header X-Drop
+               http-request set-header X-Path %[path]
+               http-request add-header X-Multi one
+               http-request add-header X-Multi two
+               http-request set-header X-Replaced new
+               default_backend be
+            backend be
+               http-request add-header X-Backend be
+               server o 127.0.0.1:{{origin.Port}}
+            """);
+        using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
+        async Task<(int Status, string Head, string Body)> Ask(string path, string extra = "")
+        {
+            await c.SendAsync($"GET {path} HTTP/1.1\r\nHost: a\r\n{extra}\r\n");
+            var (status, head, body) = await c.ReadResponseAsync();
+            return (status, head, Encoding.ASCII.GetString(body));
+        }
+
+        var pong = await Ask("/ping");
+        Assert.Equal((200, "pong 100%"), (pong.Status, pong.Body));
+        Assert.Contains("content-type: text/plain", pong.Head);
+        Assert.Equal((404, "no /missing/x here"), (await Ask("/missing/x")).ToTuple() is var t ? (t.Item1, t.Item3) : default);
+        var moved = await Ask("/old");
+        Assert.Equal(301, moved.Status);
+        Assert.Contains("location: https://example.com/moved", moved.Head);
+        var legacy = await Ask("/legacy/page?q=1");
+        Assert.Equal(302, legacy.Status);
+        Assert.Contains("location: https://new.example.com/legacy/page?q=1", legacy.Head);
+
+        // Forwarded with the edits, on the same client connection.
+        Assert.Equal("seen", (await Ask("/app/x", "X-Drop: 1\r\nX-Replaced: old\r\nX-Replaced: older\r\n")).Body);
+        var got = origin.Requests.Last().Head;
+        Assert.DoesNotContain("X-Drop", got);
+        Assert.DoesNotContain("old", got);
+        Assert.Contains("X-Path: /app/x\r\n", got);
+        Assert.Contains("X-Multi: one\r\nX-Multi: two\r\n", got);
+        Assert.Contains("X-Replaced: new\r\n", got);
+        Assert.Contains("X-Backend: be\r\n", got);
+        Assert.Contains("x-forwarded-for: 127.0.0.1\r\n", got);
+
+        // allow stops the frontend's rules: no X-Path, but the backend's rules still run.
+        Assert.Equal("seen", (await Ask("/open/door")).Body);
+        got = origin.Requests.Last().Head;
+        Assert.DoesNotContain("X-Path", got);
+        Assert.Contains("X-Backend: be", got);
+
+        var slow = await Ask("/slow");
+        Assert.Equal(429, slow.Status);
+
+        using var c2 = await RawHttpClient.ConnectAsync(h.Ports[0]);
+        await c2.SendAsync("GET /secret/file HTTP/1.1\r\nHost: a\r\n\r\n");
+        var (denied, _, page) = await c2.ReadResponseAsync();
+        Assert.Equal(403, denied);
+        Assert.Contains("Request forbidden by administrative rules.", Encoding.ASCII.GetString(page));
+        Assert.True(await c2.IsClosedAsync(TimeSpan.FromSeconds(2)));
+        Assert.Equal(2, origin.Requests.Count);
+    }
+
+    [Fact]
+    public async Task HttpRequestRules_BadActionOrExpression_AreConfigErrorsWithLine()
+    {
+        var (dir, cfg, _) = HaluaProcess.Prepare("""
+            defaults
+               mode http
+            frontend fe
+               bind 127.0.0.1:{PORT0}
+               http-request set-header X %[nosuchfetch]
+               http-request tarpit
+               http-request set-header X %H
+               default_backend be
+            backend be
+               server s 127.0.0.1:80
+            listen t
+               mode tcp
+               bind 127.0.0.1:{PORT1}
+               http-request deny
+               server s 127.0.0.1:80
+            """);
+        var (code, _, stderr) = await HaluaProcess.RunToEndAsync(dir, "-c", "-f", cfg);
+        Assert.Equal(1, code);
+        Assert.Contains("cfg:6", stderr);
+        Assert.Contains("tarpit", stderr);
+
+        // Without parse errors, the build reports the expression, log-format and mode errors.
+        var (dir2, cfg2, _) = HaluaProcess.Prepare("""
+            defaults
+               mode http
+            frontend fe
+               bind 127.0.0.1:{PORT0}
+               http-request set-header X %[nosuchfetch]
+               http-request set-header Y %H
+               default_backend be
+            backend be
+               server s 127.0.0.1:80
+            listen t
+               mode tcp
+               bind 127.0.0.1:{PORT1}
+               http-request deny
+               server s 127.0.0.1:80
+            """);
+        var (code2, _, stderr2) = await HaluaProcess.RunToEndAsync(dir2, "-c", "-f", cfg2);
+        Assert.Equal(1, code2);
+        Assert.Contains("cfg:5", stderr2);
+        Assert.Contains("nosuchfetch", stderr2);
+        Assert.Contains("cfg:6", stderr2);
+        Assert.Contains("not supported yet", stderr2);
+        Assert.Contains("cfg:13", stderr2);
+        Assert.Contains("need 'mode http'", stderr2);
+    }
+
+    [Fact]
     public async Task ModeMismatch_FrontendHttpBackendTcp_IsAConfigError()
     {
         var (dir, cfg, _) = HaluaProcess.Prepare("""

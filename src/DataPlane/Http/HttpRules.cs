@@ -1,0 +1,134 @@
+using System.Text;
+using HaLua.DataPlane.Config;
+using HaLua.DataPlane.Samples;
+
+namespace HaLua.DataPlane.Http;
+
+/// <summary>
+/// A compiled log-format string: literal text and <c>%[expression]</c> samples (<c>%%</c> is a
+/// percent sign). Other <c>%</c> variables are refused until the log-format engine of issue 3.
+/// </summary>
+internal sealed class LogFormat
+{
+    private readonly (string? Literal, SampleExpression? Expression)[] _parts;
+
+    private LogFormat((string?, SampleExpression?)[] parts) => _parts = parts;
+
+    public static LogFormat Compile(string text, SampleRegistry registry)
+    {
+        var parts = new List<(string?, SampleExpression?)>();
+        var literal = new StringBuilder();
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (c != '%')
+            {
+                literal.Append(c);
+                continue;
+            }
+
+            if (i + 1 < text.Length && text[i + 1] == '%')
+            {
+                literal.Append('%');
+                i++;
+                continue;
+            }
+
+            if (i + 1 < text.Length && text[i + 1] == '[')
+            {
+                int end = text.IndexOf(']', i + 2);
+                if (end < 0)
+                {
+                    throw new FormatException($"missing ']' in '{text}'");
+                }
+
+                if (literal.Length > 0)
+                {
+                    parts.Add((literal.ToString(), null));
+                    literal.Clear();
+                }
+
+                parts.Add((null, SampleExpression.Parse(text[(i + 2)..end], registry)));
+                i = end;
+                continue;
+            }
+
+            throw new FormatException($"log-format variable at '{text[i..]}' is not supported yet (only %[expression] and %%)");
+        }
+
+        if (literal.Length > 0)
+        {
+            parts.Add((literal.ToString(), null));
+        }
+
+        return new LogFormat([.. parts]);
+    }
+
+    public string Evaluate(ISampleContext ctx)
+    {
+        if (_parts.Length == 1 && _parts[0].Literal is { } only)
+        {
+            return only;
+        }
+
+        var sb = new StringBuilder();
+        foreach (var (literal, expression) in _parts)
+        {
+            if (literal is not null)
+            {
+                sb.Append(literal);
+            }
+            else if (expression!.TryEvaluate(ctx, out var v))
+            {
+                sb.Append(v.AsString);
+            }
+        }
+
+        return sb.ToString();
+    }
+}
+
+/// <summary>A compiled <c>http-request</c> rule.</summary>
+internal sealed record HttpRule(
+    HttpRuleKind Kind,
+    Condition? Condition,
+    string? Name,
+    LogFormat? Value,
+    int Status,
+    string? ContentType,
+    string? RedirectType);
+
+/// <summary>Responses HaLua makes itself (deny, return, redirect).</summary>
+internal static class HttpResponses
+{
+    public static string Reason(int status) => status switch
+    {
+        200 => "OK", 201 => "Created", 202 => "Accepted", 204 => "No Content",
+        301 => "Moved Permanently", 302 => "Found", 303 => "See Other", 307 => "Temporary Redirect", 308 => "Permanent Redirect",
+        400 => "Bad Request", 401 => "Unauthorized", 403 => "Forbidden", 404 => "Not Found", 405 => "Method Not Allowed",
+        408 => "Request Time-out", 410 => "Gone", 413 => "Payload Too Large", 429 => "Too Many Requests",
+        500 => "Internal Server Error", 501 => "Not Implemented", 502 => "Bad Gateway", 503 => "Service Unavailable", 504 => "Gateway Time-out",
+        _ => "Unknown",
+    };
+
+    /// <summary>HAProxy's page for a deny status (403 by default), closing the connection.</summary>
+    public static byte[] Deny(int status) => HttpErrors.TryGet(status, out var page)
+        ? page.ToArray()
+        : Encoding.ASCII.GetBytes($"HTTP/1.1 {status} {Reason(status)}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+
+    public static byte[] Return(int status, string? contentType, string? body)
+    {
+        var b = Encoding.Latin1.GetBytes(body ?? "");
+        var head = new StringBuilder($"HTTP/1.1 {status} {Reason(status)}\r\ncontent-length: {b.Length}\r\n");
+        if (contentType is not null)
+        {
+            head.Append("content-type: ").Append(contentType).Append("\r\n");
+        }
+
+        head.Append("\r\n");
+        return [.. Encoding.Latin1.GetBytes(head.ToString()), .. b];
+    }
+
+    public static byte[] Redirect(int code, string location)
+        => Encoding.Latin1.GetBytes($"HTTP/1.1 {code} {Reason(code)}\r\ncontent-length: 0\r\nlocation: {location}\r\ncache-control: no-cache\r\n\r\n");
+}
