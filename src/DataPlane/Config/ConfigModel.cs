@@ -113,7 +113,7 @@ public sealed record TcpRuleConfig(
     ConditionConfig? Condition,
     SourceLocation Location);
 
-public enum HttpRuleKind { Allow, Deny, Return, Redirect, SetHeader, AddHeader, DelHeader }
+public enum HttpRuleKind { Allow, Deny, Return, Redirect, SetHeader, AddHeader, DelHeader, UseService }
 
 /// <summary>
 /// <c>http-request ACTION ...</c>. <see cref="Name"/> is the header name (set/add/del-header);

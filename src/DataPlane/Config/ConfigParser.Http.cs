@@ -5,7 +5,7 @@ namespace HaLua.DataPlane.Config;
 /// <summary>http-request rules.</summary>
 internal sealed partial class ConfigParser
 {
-    private const string HttpRequestActions = "allow, deny [deny_status N], return [status N] [content-type T] [string S|lf-string S], redirect location|prefix URL [code N], set-header, add-header, del-header";
+    private const string HttpRequestActions = "use-service lua.NAME, allow, deny [deny_status N], return [status N] [content-type T] [string S|lf-string S], redirect location|prefix URL [code N], set-header, add-header, del-header";
 
     private void ParseHttpRequest(ConfigLine line, ProxyBuilder px)
     {
@@ -36,6 +36,9 @@ internal sealed partial class ConfigParser
             "set-header" or "add-header" => args.Count == 2
                 ? new HttpRuleConfig(action == "set-header" ? HttpRuleKind.SetHeader : HttpRuleKind.AddHeader, args[0], args[1], 0, null, null, cond, loc)
                 : Bad($"'{action}' expects <name> <fmt>"),
+            "use-service" => args.Count == 1 && args[0].StartsWith("lua.", StringComparison.Ordinal) && args[0].Length > 4
+                ? new HttpRuleConfig(HttpRuleKind.UseService, args[0][4..], null, 0, null, null, cond, loc)
+                : Bad("'use-service' expects one service name 'lua.<name>'"),
             "del-header" => args.Count == 1
                 ? new HttpRuleConfig(HttpRuleKind.DelHeader, args[0], null, 0, null, null, cond, loc)
                 : Bad("'del-header' expects <name> (matching options are not supported yet)"),

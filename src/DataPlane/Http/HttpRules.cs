@@ -96,7 +96,8 @@ internal sealed record HttpRule(
     LogFormat? Value,
     int Status,
     string? ContentType,
-    string? RedirectType);
+    string? RedirectType,
+    HaLua.DataPlane.Lua.LuaRegistration? Service = null);
 
 /// <summary>Responses HaLua makes itself (deny, return, redirect).</summary>
 internal static class HttpResponses

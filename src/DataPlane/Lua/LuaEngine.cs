@@ -214,6 +214,7 @@ internal sealed unsafe class LuaEngine : IDisposable
             st.Classes.SFetches = ClassRef(st, "SFetches");
             st.Classes.SConverters = ClassRef(st, "SConverters");
             st.Classes.AppletTcp = ClassRef(st, "AppletTCP");
+            st.Classes.AppletHttp = ClassRef(st, "AppletHTTP");
             st.Classes.Concat = ClassRef(st, "Concat");
             lua_settop(L, 0);
         }
@@ -370,6 +371,7 @@ internal sealed unsafe class LuaEngine : IDisposable
         var r = new RawFunctions();
         CoreClass.Register(r);
         AppletTcpClass.Register(r);
+        AppletHttpClass.Register(r);
         TxnClass.Register(r);
         ChannelClass.Register(r);
         FetchesClass.Register(r);

@@ -216,6 +216,7 @@ internal static class GenerationBuilder
                 HttpRuleKind.SetHeader => "set-header",
                 HttpRuleKind.AddHeader => "add-header",
                 HttpRuleKind.DelHeader => "del-header",
+                HttpRuleKind.UseService => "use-service",
                 _ => r.Kind.ToString().ToLowerInvariant(),
             };
             if (cfg.Mode != ProxyMode.Http)
@@ -238,7 +239,23 @@ internal static class GenerationBuilder
                 }
             }
 
-            httpRules.Add(new HaLua.DataPlane.Http.HttpRule(r.Kind, Cond(r.Condition, kw), r.Name, value, r.Status, r.ContentType, r.RedirectType));
+            LuaRegistration? service = null;
+            if (r.Kind == HttpRuleKind.UseService)
+            {
+                if (!lua.Services.TryGetValue(r.Name!, out service))
+                {
+                    errors.Add($"{r.Location} : '{kw}' in section '{section}': Lua service 'lua.{r.Name}' not found (register it with core.register_service)");
+                    continue;
+                }
+
+                if (service.Mode != "http")
+                {
+                    errors.Add($"{r.Location} : '{kw}' in section '{section}': Lua service 'lua.{r.Name}' is a '{service.Mode}' service; only 'http' services can be used from http-request rules");
+                    continue;
+                }
+            }
+
+            httpRules.Add(new HaLua.DataPlane.Http.HttpRule(r.Kind, Cond(r.Condition, kw), r.Name, value, r.Status, r.ContentType, r.RedirectType, service));
         }
 
         px.HttpRequestRules = httpRules;

@@ -679,6 +679,9 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView
                 case Config.HttpRuleKind.Allow:
                     return null;
 
+                case Config.HttpRuleKind.UseService:
+                    return await RunServiceAsync(rule.Service!, req).ConfigureAwait(false);
+
                 case Config.HttpRuleKind.Deny:
                     Counters.Inc(ref _frontend.FrontendCounters.Dreq);
                     await AnswerAsync(HttpResponses.Deny(rule.Status)).ConfigureAwait(false);
@@ -716,6 +719,37 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView
         }
 
         return null;
+    }
+
+    /// <summary>Hands the request to a Lua HTTP service; true when the connection can serve another request.</summary>
+    private async ValueTask<bool> RunServiceAsync(HaLua.DataPlane.Lua.LuaRegistration service, HttpBuffer req)
+    {
+        var bytes = req.Unread;
+        var target = bytes[_request.Target];
+        int q = target.IndexOf((byte)'?');
+        var headers = new List<(string, string)>(_request.FieldCount);
+        foreach (var f in _request.Fields)
+        {
+            headers.Add((System.Text.Encoding.Latin1.GetString(f.Name(bytes)), System.Text.Encoding.Latin1.GetString(f.Value(bytes))));
+        }
+
+        long length = _request.Framing == BodyFraming.ContentLength ? _request.ContentLength : 0;
+        var info = new HaLua.DataPlane.Lua.Classes.AppletHttpClass.RequestInfo(
+            System.Text.Encoding.Latin1.GetString(bytes[_request.Method]),
+            System.Text.Encoding.Latin1.GetString(HttpFetches.Path(target)),
+            q < 0 ? "" : System.Text.Encoding.Latin1.GetString(target[(q + 1)..]),
+            length,
+            headers);
+        bool chunkedBody = _request.Framing == BodyFraming.Chunked;
+        req.Consume(_request.Length);
+        _currentRequest = null;
+        using var applet = new HaLua.DataPlane.Lua.Applets.HttpApplet(_client, req, length, _idle!.Token);
+        bool keep = await HaLua.DataPlane.Lua.Applets.HttpServiceRunner.RunAsync(
+            service.For(_worker), applet, info, _generation.Lua.Settings.ServiceTimeout, _idle.Token, this).ConfigureAwait(false);
+        CountOut((int)Math.Min(int.MaxValue, applet.BytesOut));
+
+        // A chunked request body is not given to HTTP services yet: the connection cannot go on.
+        return keep && !chunkedBody && !_request.Close;
     }
 
     /// <summary>The request's header fields as a list the rules edit (made on the first edit).</summary>

@@ -211,6 +211,22 @@ AppletTCP.set_var = TXN.set_var
 AppletTCP.unset_var = TXN.unset_var
 AppletTCP.get_var = TXN.get_var
 
+---------------------------------------------------------------------------------------------
+-- AppletHTTP
+---------------------------------------------------------------------------------------------
+local AppletHTTP = class("AppletHTTP")
+AppletHTTP.set_status = wrap(raw.applet_http_set_status)
+AppletHTTP.add_header = wrap(raw.applet_http_add_header)
+AppletHTTP.start_response = wrap(raw.applet_http_start_response)
+AppletHTTP.getline = wrap_block(raw.applet_http_getline)
+AppletHTTP.receive = wrap_block(raw.applet_http_receive)
+AppletHTTP.send = wrap_wait(raw.applet_http_send)
+AppletHTTP.get_priv = TXN.get_priv
+AppletHTTP.set_priv = TXN.set_priv
+AppletHTTP.set_var = TXN.set_var
+AppletHTTP.unset_var = TXN.unset_var
+AppletHTTP.get_var = TXN.get_var
+
 -- Raises an error at the next instruction of a coroutine (used to stop a timed-out script that
 -- runs inside a user coroutine, where the scheduler cannot pre-empt it).
 local dsethook = debug.sethook

@@ -1,0 +1,245 @@
+using System.Buffers;
+using System.Net.Sockets;
+using System.Text;
+using HaLua.DataPlane.Http;
+using HaLua.DataPlane.Io;
+
+namespace HaLua.DataPlane.Lua.Applets;
+
+/// <summary>
+/// The client side of a Lua HTTP service (AppletHTTP): the request body (Content-Length) to read,
+/// the response status and headers, then the body. Without a content-length header the response is
+/// chunked and each slice's sends become a chunk (spec, AppletHTTP.add_header). Output is flushed
+/// once per resume slice; the head goes with the first body bytes.
+/// </summary>
+internal sealed class HttpApplet : ILuaWaitable, ILuaSliceOwner, IDisposable
+{
+    private const int OutputHighWater = 64 * 1024;
+
+    private readonly Connection _client;
+    private readonly HttpBuffer _in;
+    private readonly CancellationToken _token;
+    private long _bodyLeft;
+    private byte[] _out = ArrayPool<byte>.Shared.Rent(4096);
+    private int _outLen;
+    private bool _waitForFlushOnly;
+    private bool _peerClosed;
+
+    public HttpApplet(Connection client, HttpBuffer input, long bodyLength, CancellationToken token)
+    {
+        _client = client;
+        _in = input;
+        _bodyLeft = bodyLength;
+        _token = token;
+    }
+
+    public int Status { get; set; } = 200;
+
+    public string? Reason { get; set; }
+
+    public List<(string Name, string Value)> Headers { get; } = [];
+
+    public bool Started { get; private set; }
+
+    public bool HeadSent { get; private set; }
+
+    /// <summary>No content-length header: the body goes chunked.</summary>
+    public bool Chunked { get; private set; }
+
+    /// <summary>Whether the client connection can serve another request after this response.</summary>
+    public bool KeepAlive => HeadSent && !_peerClosed && _bodyLeft == 0;
+
+    public long BytesOut { get; private set; }
+
+    /// <summary>No more body will come: all of it is here (or read), or the client went away.</summary>
+    public bool InputClosed => _in.Length >= _bodyLeft || _peerClosed;
+
+    /// <summary>The part of the request body that has arrived.</summary>
+    public ReadOnlySpan<byte> Input => _in.Unread[..(int)Math.Min(_bodyLeft, _in.Length)];
+
+    public void Consume(int n)
+    {
+        _in.Consume(n);
+        _bodyLeft -= n;
+    }
+
+    public void WaitForInput(LuaExecution exec)
+    {
+        _waitForFlushOnly = false;
+        exec.Waiter = this;
+    }
+
+    public void StartResponse()
+    {
+        Started = true;
+        Chunked = !Headers.Any(h => h.Name.Equals("content-length", StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>Appends body bytes; true when the script should wait for the client to take them.</summary>
+    public bool Send(ReadOnlySpan<byte> data, LuaExecution exec)
+    {
+        if (data.IsEmpty)
+        {
+            return false;
+        }
+
+        if (Chunked)
+        {
+            Append(Encoding.ASCII.GetBytes($"{data.Length:x}\r\n"));
+            Append(data);
+            Append("\r\n"u8);
+        }
+        else
+        {
+            Append(data);
+        }
+
+        if (_outLen >= OutputHighWater)
+        {
+            _waitForFlushOnly = true;
+            exec.Waiter = this;
+            return true;
+        }
+
+        return false;
+    }
+
+    private void Append(ReadOnlySpan<byte> data)
+    {
+        if (_outLen + data.Length > _out.Length)
+        {
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_out.Length * 2, _outLen + data.Length));
+            _out.AsSpan(0, _outLen).CopyTo(bigger);
+            ArrayPool<byte>.Shared.Return(_out);
+            _out = bigger;
+        }
+
+        data.CopyTo(_out.AsSpan(_outLen));
+        _outLen += data.Length;
+    }
+
+    private byte[] Head()
+    {
+        var sb = new StringBuilder("HTTP/1.1 ").Append(Status).Append(' ').Append(Reason ?? HttpResponses.Reason(Status)).Append("\r\n");
+        foreach (var (name, value) in Headers)
+        {
+            sb.Append(name).Append(": ").Append(value).Append("\r\n");
+        }
+
+        if (Chunked)
+        {
+            sb.Append("transfer-encoding: chunked\r\n");
+        }
+
+        return Encoding.Latin1.GetBytes(sb.Append("\r\n").ToString());
+    }
+
+    public async ValueTask AfterSliceAsync()
+    {
+        if (!Started || (HeadSent && _outLen == 0))
+        {
+            return;
+        }
+
+        try
+        {
+            if (!HeadSent)
+            {
+                HeadSent = true;
+                var head = Head();
+                if (_outLen > 0 && head.Length + _outLen <= 16384)
+                {
+                    // The head and the first body bytes in one send.
+                    var both = new byte[head.Length + _outLen];
+                    head.CopyTo(both, 0);
+                    _out.AsSpan(0, _outLen).CopyTo(both.AsSpan(head.Length));
+                    _outLen = 0;
+                    await _client.SendAsync(both, _token).ConfigureAwait(false);
+                    BytesOut += both.Length;
+                    return;
+                }
+
+                await _client.SendAsync(head, _token).ConfigureAwait(false);
+                BytesOut += head.Length;
+            }
+
+            if (_outLen > 0)
+            {
+                int n = _outLen;
+                _outLen = 0;
+                await _client.SendAsync(_out.AsMemory(0, n), _token).ConfigureAwait(false);
+                BytesOut += n;
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            _peerClosed = true;
+        }
+    }
+
+    /// <summary>After the script: the end of a chunked body, or HAProxy's 500 when the script failed before starting a response.</summary>
+    public async ValueTask FinishAsync(bool failed)
+    {
+        try
+        {
+            if (!Started)
+            {
+                if (failed)
+                {
+                    var page = Encoding.ASCII.GetBytes("HTTP/1.1 500 Internal Server Error\r\ncontent-length: 97\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n<html><body><h1>500 Internal Server Error</h1>\nAn internal server error occurred.\n</body></html>\n");
+                    await _client.SendAsync(page, _token).ConfigureAwait(false);
+                    BytesOut += page.Length;
+                }
+
+                _peerClosed = true;
+                return;
+            }
+
+            await AfterSliceAsync().ConfigureAwait(false);
+            if (Chunked && !_peerClosed)
+            {
+                await _client.SendAsync("0\r\n\r\n"u8.ToArray(), _token).ConfigureAwait(false);
+                BytesOut += 5;
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            _peerClosed = true;
+        }
+    }
+
+    public async ValueTask WaitAsync(CancellationToken cancellationToken)
+    {
+        if (_waitForFlushOnly || InputClosed)
+        {
+            return;
+        }
+
+        int n;
+        try
+        {
+            n = await _client.ReceiveAsync(_in.Free, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException)
+        {
+            n = 0;
+        }
+
+        if (n == 0)
+        {
+            _peerClosed = true;
+        }
+        else
+        {
+            _in.End += n;
+        }
+    }
+
+    public void Dispose() => ArrayPool<byte>.Shared.Return(_out);
+}
+
+/// <summary>The C# object behind a Lua AppletHTTP.</summary>
+internal sealed class HttpAppletContext(HttpApplet applet, LuaPrivSlot priv) : LuaStreamContext(priv)
+{
+    public HttpApplet Applet { get; } = applet;
+}

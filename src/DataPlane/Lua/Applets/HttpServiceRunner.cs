@@ -1,0 +1,61 @@
+using HaLua.DataPlane.Logging;
+using HaLua.DataPlane.Lua.Classes;
+using HaLua.DataPlane.Samples;
+
+namespace HaLua.DataPlane.Lua.Applets;
+
+/// <summary>Runs a Lua HTTP service (core.register_service(name, "http", f)) for one request.</summary>
+internal static class HttpServiceRunner
+{
+    /// <summary>
+    /// Runs the service until it returns, fails or times out (tune.lua.service-timeout). A failure
+    /// before start_response answers 500 (HAProxy); after it, what was sent stays and the
+    /// connection closes. True when the client connection can serve another request.
+    /// </summary>
+    public static async Task<bool> RunAsync(
+        LuaFunctionRef fn,
+        HttpApplet applet,
+        AppletHttpClass.RequestInfo request,
+        TimeSpan serviceTimeout,
+        CancellationToken cancellationToken,
+        ISampleContext? samples)
+    {
+        var priv = new LuaPrivSlot();
+        var ctx = new HttpAppletContext(applet, priv) { Samples = samples };
+        var st = fn.State;
+        LuaExecution exec;
+        await st.EnterAsync().ConfigureAwait(false);
+        try
+        {
+            exec = st.NewExecution(fn.Ref, LuaContextKind.Service, fn.Name, serviceTimeout);
+            AppletHttpClass.Push(exec.Thread, st, ctx, request);
+            exec.SetArgumentCount(1);
+            exec.Owner = ctx;
+        }
+        finally
+        {
+            st.Exit();
+        }
+
+        var outcome = await LuaRunner.RunAsync(exec, applet, cancellationToken).ConfigureAwait(false);
+        bool failed = outcome is LuaOutcome.Error or LuaOutcome.Timeout or LuaOutcome.OutOfMemory;
+        if (failed)
+        {
+            ProcessLog.Instance.Alert(exec.ErrorMessage ?? $"Lua service '{fn.Name}' failed");
+        }
+
+        await st.EnterAsync().ConfigureAwait(false);
+        try
+        {
+            exec.Release();
+        }
+        finally
+        {
+            st.Exit();
+        }
+
+        await priv.ReleaseAsync().ConfigureAwait(false);
+        await applet.FinishAsync(failed).ConfigureAwait(false);
+        return !failed && applet.KeepAlive;
+    }
+}

@@ -1,0 +1,177 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
+using HaLua.DataPlane.Lua.Applets;
+using HaLua.DataPlane.Lua.Interop;
+using static HaLua.DataPlane.Lua.Native.LuaApi;
+
+namespace HaLua.DataPlane.Lua.Classes;
+
+/// <summary>HAProxy's AppletHTTP class: request attributes, set_status, add_header, start_response, getline, receive, send.</summary>
+internal static unsafe class AppletHttpClass
+{
+    public static void Register(RawFunctions r)
+    {
+        r.Add("applet_http_set_status", &SetStatus);
+        r.Add("applet_http_add_header", &AddHeader);
+        r.Add("applet_http_start_response", &StartResponse);
+        r.Add("applet_http_getline", &Getline);
+        r.Add("applet_http_receive", &Receive);
+        r.Add("applet_http_send", &Send);
+    }
+
+    /// <summary>The request as the applet sees it (the spec's attributes).</summary>
+    internal sealed record RequestInfo(string Method, string Path, string Query, long Length, IReadOnlyList<(string Name, string Value)> Headers);
+
+    /// <summary>Pushes {[0]=handle, f, sf, c, sc, method, version, path, qs, length, headers}.</summary>
+    public static void Push(IntPtr L, LuaState st, HttpAppletContext applet, RequestInfo request)
+    {
+        LuaObjects.PushObject(L, applet, st.Classes.AppletHttp, st.Classes.Handle, 10);
+        SampleObjects.AddSampleFields(L, st);
+        LuaStack.PushString(L, request.Method);
+        LuaStack.SetField(L, -2, "method");
+        LuaStack.PushString(L, "HTTP/1.1");
+        LuaStack.SetField(L, -2, "version");
+        LuaStack.PushString(L, request.Path);
+        LuaStack.SetField(L, -2, "path");
+        LuaStack.PushString(L, request.Query);
+        LuaStack.SetField(L, -2, "qs");
+        lua_pushinteger(L, request.Length);
+        LuaStack.SetField(L, -2, "length");
+
+        // headers["name"][i] = value, names in lower case, indexes from 0.
+        lua_createtable(L, 0, request.Headers.Count);
+        foreach (var (name, value) in request.Headers)
+        {
+            string key = name.ToLowerInvariant();
+            if (LuaStack.GetField(L, -1, key) != LUA_TTABLE)
+            {
+                lua_pop(L, 1);
+                lua_createtable(L, 2, 0);
+                lua_pushvalue(L, -1);
+                LuaStack.SetField(L, -3, key);
+            }
+
+            long next = 0;
+            while (lua_rawgeti(L, -1, next) != LUA_TNIL)
+            {
+                lua_pop(L, 1);
+                next++;
+            }
+
+            lua_pop(L, 1);
+            LuaStack.PushBytes(L, Encoding.Latin1.GetBytes(value));
+            lua_rawseti(L, -2, next);
+            lua_pop(L, 1);
+        }
+
+        LuaStack.SetField(L, -2, "headers");
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int SetStatus(IntPtr L) => LuaCallback.Run(L, &SetStatusImpl);
+
+    private static int SetStatusImpl(IntPtr L, LuaState st)
+    {
+        var ctx = LuaCallback.Self<HttpAppletContext>(L, 1, "AppletHTTP.set_status");
+        long code = LuaCallback.Integer(L, 2, "AppletHTTP.set_status");
+        if (code is < 100 or > 599)
+        {
+            throw new LuaArgumentException("AppletHTTP.set_status: the status code must be between 100 and 599");
+        }
+
+        ctx.Applet.Status = (int)code;
+        ctx.Applet.Reason = lua_type(L, 3) > LUA_TNIL ? LuaCallback.String(L, 3, "AppletHTTP.set_status") : null;
+        return 0;
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int AddHeader(IntPtr L) => LuaCallback.Run(L, &AddHeaderImpl);
+
+    private static int AddHeaderImpl(IntPtr L, LuaState st)
+    {
+        var ctx = LuaCallback.Self<HttpAppletContext>(L, 1, "AppletHTTP.add_header");
+        if (ctx.Applet.Started)
+        {
+            throw new LuaArgumentException("AppletHTTP.add_header: the response is already started");
+        }
+
+        string name = LuaCallback.String(L, 2, "AppletHTTP.add_header");
+        string value = LuaCallback.String(L, 3, "AppletHTTP.add_header");
+        if (name.Length == 0 || name.Any(c => c <= ' ' || c == ':' || c > '~') || value.Any(c => c is '\r' or '\n' or '\0'))
+        {
+            throw new LuaArgumentException("AppletHTTP.add_header: invalid header name or value");
+        }
+
+        ctx.Applet.Headers.Add((name, value));
+        return 0;
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int StartResponse(IntPtr L) => LuaCallback.Run(L, &StartResponseImpl);
+
+    private static int StartResponseImpl(IntPtr L, LuaState st)
+    {
+        LuaCallback.Self<HttpAppletContext>(L, 1, "AppletHTTP.start_response").Applet.StartResponse();
+        return 0;
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int Getline(IntPtr L) => LuaCallback.Run(L, &GetlineImpl);
+
+    private static int GetlineImpl(IntPtr L, LuaState st)
+    {
+        var ctx = LuaCallback.Self<HttpAppletContext>(L, 1, "AppletHTTP.getline");
+        var exec = LuaCallback.Require(st, LuaContextKind.Service, "AppletHTTP.getline");
+        var applet = ctx.Applet;
+        var input = applet.Input;
+        int nl = input.IndexOf((byte)'\n');
+        if (nl >= 0 || applet.InputClosed)
+        {
+            int n = nl >= 0 ? nl + 1 : input.Length;
+            LuaStack.PushBytes(L, input[..n]);
+            applet.Consume(n);
+            return 1;
+        }
+
+        applet.WaitForInput(exec);
+        return LuaStack.Yield(L);
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int Receive(IntPtr L) => LuaCallback.Run(L, &ReceiveImpl);
+
+    private static int ReceiveImpl(IntPtr L, LuaState st)
+    {
+        var ctx = LuaCallback.Self<HttpAppletContext>(L, 1, "AppletHTTP.receive");
+        var exec = LuaCallback.Require(st, LuaContextKind.Service, "AppletHTTP.receive");
+        var applet = ctx.Applet;
+        var input = applet.Input;
+        long size = LuaCallback.OptInteger(L, 2, "AppletHTTP.receive", -1);
+        if ((size >= 0 && input.Length >= size) || applet.InputClosed)
+        {
+            int n = size >= 0 ? (int)Math.Min(size, input.Length) : input.Length;
+            LuaStack.PushBytes(L, input[..n]);
+            applet.Consume(n);
+            return 1;
+        }
+
+        applet.WaitForInput(exec);
+        return LuaStack.Yield(L);
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int Send(IntPtr L) => LuaCallback.Run(L, &SendImpl);
+
+    private static int SendImpl(IntPtr L, LuaState st)
+    {
+        var ctx = LuaCallback.Self<HttpAppletContext>(L, 1, "AppletHTTP.send");
+        var exec = LuaCallback.Require(st, LuaContextKind.Service, "AppletHTTP.send");
+        if (!ctx.Applet.Started)
+        {
+            throw new LuaArgumentException("AppletHTTP.send: call start_response() first");
+        }
+
+        return ctx.Applet.Send(LuaCallback.Bytes(L, 2, "AppletHTTP.send"), exec) ? LuaStack.Yield(L) : 0;
+    }
+}
