@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# W3 of the HTTP issue: a plain HTTP proxy (no Lua) in front of nginx, the same config on HAProxy
-# (nbthread 1) and HaLua (1 worker), wrk -t1 -c50 for DURATION seconds, alternating ROUNDS times.
+# HTTP benchmarks of the HTTP issue, the same config on HAProxy (nbthread 1) and HaLua (1 worker),
+# wrk -t1 -c50 for DURATION seconds, alternating ROUNDS times:
+#   bench/run-http.sh proxy     W3: a plain HTTP proxy (no Lua) in front of nginx
+#   bench/run-http.sh service   W1: the spec's Lua HTTP hello-world service
 # Prints req/s, p50/p99 latency, server CPU and the median ratio HaLua/HAProxy.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -8,6 +10,12 @@ DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-3}
 CONNS=${CONNS:-50}
 ROUNDS=${ROUNDS:-3}
+WORKLOAD=${1:-proxy}
+case "$WORKLOAD" in
+  proxy) TITLE="W3 plain HTTP proxy to nginx" ;;
+  service) TITLE="W1 Lua HTTP hello-world service" ;;
+  *) echo "usage: $0 proxy|service" >&2; exit 2 ;;
+esac
 "$BENCH_ROOT/install.sh"
 build_halua
 
@@ -22,9 +30,10 @@ wait_port "$ORIGIN_PORT" nginx "$ORIGIN_DIR/nginx-error.log"
 run_one() { # name command...
   local name=$1; shift
   local port; port=$(free_port)
-  local dir="$WORK/http-proxy-$name"
+  local dir="$WORK/http-$WORKLOAD-$name"
   rm -rf "$dir"; mkdir -p "$dir"
-  sed "s/\${BENCH_PORT}/$port/; s/\${ORIGIN_PORT}/$ORIGIN_PORT/" "$BENCH_ROOT/http-proxy/haproxy.cfg" > "$dir/haproxy.cfg"
+  cp "$BENCH_ROOT/http-$WORKLOAD"/*.lua "$dir/" 2>/dev/null || true
+  sed "s/\${BENCH_PORT}/$port/; s/\${ORIGIN_PORT}/$ORIGIN_PORT/" "$BENCH_ROOT/http-$WORKLOAD/haproxy.cfg" > "$dir/haproxy.cfg"
   (cd "$dir" && exec $PIN_SERVER "$@" -f haproxy.cfg >"$dir/out.log" 2>&1) &
   PIDS+=($!)
   local pid=$!
@@ -58,17 +67,17 @@ for round in $(seq 1 "$ROUNDS"); do
   lines+=("$(run_one halua "$WORK/halua/halua" -db)")
 done
 
-python3 - "$CONNS" "${lines[@]}" <<'PY' | tee -a "$RESULTS/http-proxy.txt"
+python3 - "$CONNS" "$TITLE" "${lines[@]}" <<'PY' | tee -a "$RESULTS/http-$WORKLOAD.txt"
 import sys, datetime, statistics
 def parse(line):
     name, _, *kv = line.split()
     return name, dict(x.split("=") for x in kv)
-conns = sys.argv[1]
-rows = [parse(a) for a in sys.argv[2:]]
+conns, title = sys.argv[1], sys.argv[2]
+rows = [parse(a) for a in sys.argv[3:]]
 def per_cpu(r):
     c = float(r['cpu'])
     return float(r['rps']) / c if c > 0 else 0.0
-print(f"# http-proxy (W3) {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC: plain HTTP proxy to nginx, wrk -t1 -c{conns}, 1 worker vs nbthread 1")
+print(f"# {title} {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC: wrk -t1 -c{conns}, 1 worker vs nbthread 1")
 print(f"{'round':6}{'':10}{'req/s':>10}{'p50 us':>10}{'p99 us':>10}{'errors':>8}{'cpu':>7}{'req/cpu-s':>11}")
 ratios, cpu_ratios, p99s = [], [], []
 for i in range(0, len(rows), 2):
