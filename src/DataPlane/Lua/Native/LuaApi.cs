@@ -51,6 +51,7 @@ internal static unsafe partial class LuaApi
     public const int LUA_GCCOUNTB = 4;
 
     // state
+    [LibraryImport(Lib)] public static partial IntPtr luaL_newstate();
     [LibraryImport(Lib)] public static partial IntPtr lua_newstate(delegate* unmanaged[Cdecl]<IntPtr, IntPtr, nuint, nuint, IntPtr> f, IntPtr ud);
     [LibraryImport(Lib)] public static partial void lua_close(IntPtr L);
     [LibraryImport(Lib)] public static partial IntPtr lua_newthread(IntPtr L);
