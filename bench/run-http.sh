@@ -7,7 +7,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 DURATION=${DURATION:-10}
-WARMUP=${WARMUP:-3}
+WARMUP=${WARMUP:-15}
 CONNS=${CONNS:-50}
 ROUNDS=${ROUNDS:-3}
 WORKLOAD=${1:-proxy}
