@@ -17,6 +17,16 @@ core.register_service("echo", "tcp", function(applet)
    end
 end)
 
+-- The HAProxy Lua manual's HTTP hello world.
+core.register_service("hello-world", "http", function(applet)
+   local response = "Hello World !"
+   applet:set_status(200)
+   applet:add_header("content-length", string.len(response))
+   applet:add_header("content-type", "text/plain")
+   applet:start_response()
+   applet:send(response)
+end)
+
 core.register_task(function()
-   core.Info("quickstart loaded: hello on :10001, echo on :10002, proxy on :10003")
+   core.Info("quickstart loaded: hello on :10001, echo on :10002, TCP proxy on :10003, HTTP hello on :10004, HTTP proxy on :10005")
 end)
