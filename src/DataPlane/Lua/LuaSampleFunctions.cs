@@ -51,7 +51,7 @@ internal static class LuaSampleFunctions
             int n = 0;
             if (input is { } v)
             {
-                PushSample(L, v);
+                FetchesClass.Push(L, v);
                 n++;
             }
             else if (ctx is ILuaTxnHost host)
@@ -92,22 +92,6 @@ internal static class LuaSampleFunctions
         finally
         {
             st.Gate.Exit();
-        }
-    }
-
-    private static void PushSample(IntPtr L, Sample v)
-    {
-        switch (v.Type)
-        {
-            case SampleType.Bool:
-                LuaStack.PushBool(L, v.Int != 0);
-                break;
-            case SampleType.Int:
-                lua_pushinteger(L, v.Int);
-                break;
-            default:
-                LuaStack.PushString(L, v.AsString);
-                break;
         }
     }
 

@@ -66,6 +66,28 @@ internal sealed class ProxyRuntime
 
     public List<Listener> Listeners { get; } = [];
 
+    /// <summary>
+    /// The backend a stream of this frontend goes to: the first use_backend whose condition holds,
+    /// else default_backend; a listen section is its own backend.
+    /// </summary>
+    public ProxyRuntime? ChooseBackend(HaLua.DataPlane.Samples.ISampleContext stream)
+    {
+        if (IsBackend && UseBackends.Count == 0 && DefaultBackend is null)
+        {
+            return this;
+        }
+
+        foreach (var ub in UseBackends)
+        {
+            if (ub.Condition is null || ub.Condition.Evaluate(stream))
+            {
+                return ub.Backend;
+            }
+        }
+
+        return DefaultBackend ?? (IsBackend ? this : null);
+    }
+
     public TimeSpan ClientTimeout => Config.Timeouts.Client ?? TimeSpan.Zero;
 
     public TimeSpan ServerTimeout => Config.Timeouts.Server ?? TimeSpan.Zero;

@@ -832,23 +832,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView
         }
     }
 
-    private ProxyRuntime? ChooseBackend()
-    {
-        if (_frontend.IsBackend && _frontend.UseBackends.Count == 0 && _frontend.DefaultBackend is null)
-        {
-            return _frontend;
-        }
-
-        foreach (var ub in _frontend.UseBackends)
-        {
-            if (ub.Condition is null || ub.Condition.Evaluate(this))
-            {
-                return ub.Backend;
-            }
-        }
-
-        return _frontend.DefaultBackend ?? (_frontend.IsBackend ? _frontend : null);
-    }
+    private ProxyRuntime? ChooseBackend() => _frontend.ChooseBackend(this);
 
     private async ValueTask SendErrorAsync(int status)
     {
