@@ -100,9 +100,9 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView
         using var res = new HttpBuffer(BufferSize);
         try
         {
-            while (!_stopping.IsCancellationRequested)
+            for (bool first = true; !_stopping.IsCancellationRequested; first = false)
             {
-                if (!await ReadRequestHeadAsync(req).ConfigureAwait(false))
+                if (!await ReadRequestHeadAsync(req, first).ConfigureAwait(false))
                 {
                     break;
                 }
@@ -134,10 +134,18 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView
 
     /// <summary>Reads until a request head is complete; false to end the connection (closed, timeout, or 400 sent).</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> ReadRequestHeadAsync(HttpBuffer req)
+    private async ValueTask<bool> ReadRequestHeadAsync(HttpBuffer req, bool first)
     {
+        // HAProxy's timeouts: a new request must start within timeout http-keep-alive (after a
+        // response; else http-request, else client), and a started request must be complete
+        // within timeout http-request (else client) counted from its first byte, not from the
+        // last one: a deadline, so that a slow sender cannot hold the connection forever.
+        var t = _frontend.Config.Timeouts;
+        var requestTimeout = t.HttpRequest ?? _frontend.ClientTimeout;
+        bool started = first || req.Length > 0;
         req.Compact();
-        _idle!.SetTimeouts(_frontend.ClientTimeout, TimeSpan.Zero);
+        _idle!.SetTimeouts(started ? requestTimeout : t.HttpKeepAlive ?? requestTimeout, TimeSpan.Zero);
+        _idle.ClientActivity();
         while (true)
         {
             var status = HttpParser.ParseRequest(req.Unread, _request, BufferSize, out _);
@@ -160,7 +168,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView
             }
             catch (OperationCanceledException) when (!_stopping.IsCancellationRequested && _idle.ExpiredSide == 'c')
             {
-                // timeout client: a started request gets 408, an idle keep-alive connection just closes
+                // A started request gets 408; an idle connection just closes
                 if (req.Length > 0)
                 {
                     Counters.Inc(ref _frontend.FrontendCounters.Ereq);
@@ -177,7 +185,13 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView
 
             req.End += n;
             CountIn(n);
-            _idle.ClientActivity();
+            if (!started)
+            {
+                // The first byte of a kept-alive connection's next request: its deadline starts.
+                started = true;
+                _idle.SetTimeouts(requestTimeout, TimeSpan.Zero);
+                _idle.ClientActivity();
+            }
         }
     }
 

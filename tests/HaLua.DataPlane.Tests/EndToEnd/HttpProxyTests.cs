@@ -493,6 +493,58 @@ public class HttpProxyTests
     }
 
     [Fact]
+    public async Task TimeoutHttpRequest_IsADeadline_TimeoutHttpKeepAlive_ClosesIdleConnections()
+    {
+        await using var origin = new HttpOrigin();
+        await using var h = await HaluaProcess.StartAsync($$"""
+            defaults
+               mode http
+               timeout connect 1s
+               timeout client 10s
+               timeout server 5s
+               timeout http-request 700ms
+               timeout http-keep-alive 400ms
+            listen px
+               bind 127.0.0.1:{PORT0}
+               server o 127.0.0.1:{{origin.Port}}
+            """);
+
+        // Slowloris: a header line every 100 ms keeps the connection busy but the request never
+        // completes; the deadline answers 408 about 700 ms after the first byte.
+        using (var slow = await RawHttpClient.ConnectAsync(h.Ports[0]))
+        {
+            var sw = Stopwatch.StartNew();
+            await slow.SendAsync("GET / HTTP/1.1\r\n");
+            var reading = slow.ReadResponseAsync(timeout: TimeSpan.FromSeconds(5));
+            for (int i = 0; i < 30 && !reading.IsCompleted; i++)
+            {
+                await Task.Delay(100);
+                try
+                {
+                    await slow.SendAsync($"X-{i}: v\r\n");
+                }
+                catch (IOException)
+                {
+                    break;
+                }
+            }
+
+            var (status, _, _) = await reading;
+            Assert.Equal(408, status);
+            Assert.InRange(sw.Elapsed, TimeSpan.FromMilliseconds(600), TimeSpan.FromSeconds(2));
+        }
+
+        // Keep-alive: a request soon after the response is served; idle past 400 ms, closed.
+        using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
+        await c.SendAsync("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n");
+        Assert.Equal(200, (await c.ReadResponseAsync()).Status);
+        await Task.Delay(150);
+        await c.SendAsync("GET /2 HTTP/1.1\r\nHost: a\r\n\r\n");
+        Assert.Equal(200, (await c.ReadResponseAsync()).Status);
+        Assert.True(await c.IsClosedAsync(TimeSpan.FromSeconds(2)), "idle keep-alive connection not closed");
+    }
+
+    [Fact]
     public async Task ModeMismatch_FrontendHttpBackendTcp_IsAConfigError()
     {
         var (dir, cfg, _) = HaluaProcess.Prepare("""
