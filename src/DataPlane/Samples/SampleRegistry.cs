@@ -36,6 +36,7 @@ internal sealed class SampleRegistry
         BuiltinFetches.Register(r);
         HttpFetches.Register(r);
         BuiltinConverters.Register(r);
+        MoreConverters.Register(r);
         return r;
     }
 

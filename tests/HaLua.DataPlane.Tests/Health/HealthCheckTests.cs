@@ -10,7 +10,7 @@ namespace HaLua.DataPlane.Tests.Health;
 
 public sealed class HealthCheckTests
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
     // Generous: on a loaded 2-core CI machine a loopback connect can take long; a probe to a
     // listening port succeeds and one to a closed port is refused at once, whatever the timeout.
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);

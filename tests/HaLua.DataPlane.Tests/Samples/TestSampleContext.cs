@@ -12,6 +12,8 @@ internal sealed class TestSampleContext : ISampleContext
 
     public string FrontendName { get; init; } = "fe";
 
+    public Variables Variables { get; } = new();
+
     public string? BackendName { get; init; } = "be";
 
     public string? ServerName { get; init; }
