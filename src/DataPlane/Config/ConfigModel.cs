@@ -113,7 +113,7 @@ public sealed record TcpRuleConfig(
     ConditionConfig? Condition,
     SourceLocation Location);
 
-public enum HttpRuleKind { Allow, Deny, Return, Redirect, SetHeader, AddHeader, DelHeader, UseService }
+public enum HttpRuleKind { Allow, Deny, Return, Redirect, SetHeader, AddHeader, DelHeader, UseService, SetStatus }
 
 /// <summary>
 /// <c>http-request ACTION ...</c>. <see cref="Name"/> is the header name (set/add/del-header);
@@ -147,6 +147,7 @@ public sealed record ProxyConfig(string Name, ProxyCapabilities Capabilities, So
     public ImmutableArray<TcpRuleConfig> TcpRequestContent { get; init; } = [];
     public ImmutableArray<TcpRuleConfig> TcpResponseContent { get; init; } = [];
     public ImmutableArray<HttpRuleConfig> HttpRequestRules { get; init; } = [];
+    public ImmutableArray<HttpRuleConfig> HttpResponseRules { get; init; } = [];
     /// <summary><c>option forwardfor</c>: adds X-Forwarded-For with the client's address.</summary>
     public bool ForwardFor { get; init; }
     /// <summary><c>log global</c>: the proxy logs to the global targets.</summary>

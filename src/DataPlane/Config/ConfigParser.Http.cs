@@ -7,6 +7,66 @@ internal sealed partial class ConfigParser
 {
     private const string HttpRequestActions = "use-service lua.NAME, allow, deny [deny_status N], return [status N] [content-type T] [string S|lf-string S], redirect location|prefix URL [code N], set-header, add-header, del-header";
 
+    private const string HttpResponseActions = "allow, deny [deny_status N], set-status N [reason R], set-header, add-header, del-header";
+
+    private void ParseHttpResponse(ConfigLine line, ProxyBuilder px)
+    {
+        const string kw = "http-response";
+        var w = line.Words;
+        if (w.Count < 2)
+        {
+            Error(line.Location, kw, $"'{kw}' expects an action ({HttpResponseActions})");
+            return;
+        }
+
+        int condAt = IndexOfCondition(w, 2);
+        var args = w.Skip(2).Take(condAt - 2).ToList();
+        ConditionConfig? cond = null;
+        if (condAt < w.Count && (cond = ParseCondition(line, kw, condAt)) is null)
+        {
+            return;
+        }
+
+        string action = w[1];
+        var loc = line.Location;
+        HttpRuleConfig? rule = null;
+        switch (action)
+        {
+            case "allow" when args.Count == 0:
+                rule = new HttpRuleConfig(HttpRuleKind.Allow, null, null, 0, null, null, cond, loc);
+                break;
+            case "deny":
+                int status = 502;
+                if (args.Count == 2 && args[0] == "deny_status" && ConfigValues.TryParseInt(args[1], 200, 599, out status) || args.Count == 0)
+                {
+                    rule = new HttpRuleConfig(HttpRuleKind.Deny, null, null, args.Count == 0 ? 502 : status, null, null, cond, loc);
+                }
+
+                break;
+            case "set-status":
+                if ((args.Count == 1 || (args.Count == 3 && args[1] == "reason")) && ConfigValues.TryParseInt(args[0], 100, 999, out int code))
+                {
+                    rule = new HttpRuleConfig(HttpRuleKind.SetStatus, null, args.Count == 3 ? args[2] : null, code, null, null, cond, loc);
+                }
+
+                break;
+            case "set-header" or "add-header" when args.Count == 2:
+                rule = new HttpRuleConfig(action == "set-header" ? HttpRuleKind.SetHeader : HttpRuleKind.AddHeader, args[0], args[1], 0, null, null, cond, loc);
+                break;
+            case "del-header" when args.Count == 1:
+                rule = new HttpRuleConfig(HttpRuleKind.DelHeader, args[0], null, 0, null, null, cond, loc);
+                break;
+        }
+
+        if (rule is null)
+        {
+            Error(loc, $"{kw} {action}", $"invalid or unsupported action (supported: {HttpResponseActions})");
+            return;
+        }
+
+        px.HttpResponseRules.Add(rule);
+    }
+
     private void ParseHttpRequest(ConfigLine line, ProxyBuilder px)
     {
         const string kw = "http-request";

@@ -11,7 +11,7 @@ internal sealed partial class ConfigParser
     /// <summary>Keywords of the HTTP engine and other features that come later: an error, never ignored.</summary>
     private static readonly HashSet<string> NotYet =
     [
-        "http-response", "http-after-response", "http-check", "http-reuse", "http-send-name-header", "errorfile", "errorloc",
+        "http-after-response", "http-check", "http-reuse", "http-send-name-header", "errorfile", "errorloc",
         "errorloc302", "errorloc303", "capture", "cookie", "compression", "stick-table", "stick", "redirect", "monitor-uri", "monitor",
         "log-format", "log-format-sd", "error-log-format", "unique-id-format", "unique-id-header", "hash-type", "filter", "stats",
         "fullconn", "description", "id", "source", "dispatch", "force-persist", "ignore-persist", "persist", "email-alert",
@@ -124,6 +124,13 @@ internal sealed partial class ConfigParser
                 if (Allowed(line, px, Where.FLB))
                 {
                     ParseHttpRequest(line, px);
+                }
+
+                return;
+            case "http-response":
+                if (Allowed(line, px, Where.FLB))
+                {
+                    ParseHttpResponse(line, px);
                 }
 
                 return;

@@ -59,6 +59,8 @@ internal sealed class ProxyBuilder
 
     public List<HttpRuleConfig> HttpRequestRules { get; } = [];
 
+    public List<HttpRuleConfig> HttpResponseRules { get; } = [];
+
     public bool ForwardFor { get; set; }
 
     public static ProxyBuilder NewDefaults(string? name, SourceLocation location) => new(name ?? "", ProxyCapabilities.None, location, isDefaults: true);
@@ -96,6 +98,7 @@ internal sealed class ProxyBuilder
         TcpRequestContent = [.. TcpRequestContent],
         TcpResponseContent = [.. TcpResponseContent],
         HttpRequestRules = [.. HttpRequestRules],
+        HttpResponseRules = [.. HttpResponseRules],
         ForwardFor = ForwardFor,
         LogGlobal = LogGlobal,
         Logs = [.. Logs],

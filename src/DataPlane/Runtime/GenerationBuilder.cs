@@ -208,57 +208,65 @@ internal static class GenerationBuilder
             errors.Add($"{first} : 'tcp-request/tcp-response content' in section '{section}': not supported yet by HaLua in 'mode http' proxies");
         }
 
-        var httpRules = new List<HaLua.DataPlane.Http.HttpRule>();
-        foreach (var r in cfg.HttpRequestRules)
+        px.HttpRequestRules = CompileHttpRules(cfg.HttpRequestRules, "http-request");
+        px.HttpResponseRules = CompileHttpRules(cfg.HttpResponseRules, "http-response");
+
+        List<HaLua.DataPlane.Http.HttpRule> CompileHttpRules(IEnumerable<HttpRuleConfig> rules, string keyword)
         {
-            string kw = "http-request " + r.Kind switch
+            var httpRules = new List<HaLua.DataPlane.Http.HttpRule>();
+            foreach (var r in rules)
             {
-                HttpRuleKind.SetHeader => "set-header",
-                HttpRuleKind.AddHeader => "add-header",
-                HttpRuleKind.DelHeader => "del-header",
-                HttpRuleKind.UseService => "use-service",
-                _ => r.Kind.ToString().ToLowerInvariant(),
-            };
-            if (cfg.Mode != ProxyMode.Http)
-            {
-                errors.Add($"{r.Location} : '{kw}' in section '{section}': http-request rules need 'mode http' (HAProxy ignores them in 'mode tcp'; HaLua refuses them)");
-                continue;
-            }
-
-            HaLua.DataPlane.Http.LogFormat? value = null;
-            if (r.Value is not null)
-            {
-                try
+                string kw = keyword + " " + r.Kind switch
                 {
-                    value = HaLua.DataPlane.Http.LogFormat.Compile(r.Value, samples);
-                }
-                catch (FormatException ex)
+                    HttpRuleKind.SetHeader => "set-header",
+                    HttpRuleKind.AddHeader => "add-header",
+                    HttpRuleKind.DelHeader => "del-header",
+                    HttpRuleKind.UseService => "use-service",
+                    HttpRuleKind.SetStatus => "set-status",
+                    _ => r.Kind.ToString().ToLowerInvariant(),
+                };
+                if (cfg.Mode != ProxyMode.Http)
                 {
-                    errors.Add($"{r.Location} : '{kw}' in section '{section}': {ex.Message}");
-                    continue;
-                }
-            }
-
-            LuaRegistration? service = null;
-            if (r.Kind == HttpRuleKind.UseService)
-            {
-                if (!lua.Services.TryGetValue(r.Name!, out service))
-                {
-                    errors.Add($"{r.Location} : '{kw}' in section '{section}': Lua service 'lua.{r.Name}' not found (register it with core.register_service)");
+                    errors.Add($"{r.Location} : '{kw}' in section '{section}': http rules need 'mode http' (HAProxy ignores them in 'mode tcp'; HaLua refuses them)");
                     continue;
                 }
 
-                if (service.Mode != "http")
+                HaLua.DataPlane.Http.LogFormat? value = null;
+                if (r.Value is not null)
                 {
-                    errors.Add($"{r.Location} : '{kw}' in section '{section}': Lua service 'lua.{r.Name}' is a '{service.Mode}' service; only 'http' services can be used from http-request rules");
-                    continue;
+                    try
+                    {
+                        value = HaLua.DataPlane.Http.LogFormat.Compile(r.Value, samples);
+                    }
+                    catch (FormatException ex)
+                    {
+                        errors.Add($"{r.Location} : '{kw}' in section '{section}': {ex.Message}");
+                        continue;
+                    }
                 }
+
+                LuaRegistration? service = null;
+                if (r.Kind == HttpRuleKind.UseService)
+                {
+                    if (!lua.Services.TryGetValue(r.Name!, out service))
+                    {
+                        errors.Add($"{r.Location} : '{kw}' in section '{section}': Lua service 'lua.{r.Name}' not found (register it with core.register_service)");
+                        continue;
+                    }
+
+                    if (service.Mode != "http")
+                    {
+                        errors.Add($"{r.Location} : '{kw}' in section '{section}': Lua service 'lua.{r.Name}' is a '{service.Mode}' service; only 'http' services can be used from http-request rules");
+                        continue;
+                    }
+                }
+
+                httpRules.Add(new HaLua.DataPlane.Http.HttpRule(r.Kind, Cond(r.Condition, kw), r.Name, value, r.Status, r.ContentType, r.RedirectType, service));
             }
 
-            httpRules.Add(new HaLua.DataPlane.Http.HttpRule(r.Kind, Cond(r.Condition, kw), r.Name, value, r.Status, r.ContentType, r.RedirectType, service));
+            return httpRules;
         }
 
-        px.HttpRequestRules = httpRules;
 
         var useBackends = new List<UseBackend>();
         foreach (var ub in cfg.UseBackends)

@@ -60,6 +60,8 @@ internal sealed class ProxyRuntime
 
     public IReadOnlyList<HaLua.DataPlane.Http.HttpRule> HttpRequestRules { get; set; } = [];
 
+    public IReadOnlyList<HaLua.DataPlane.Http.HttpRule> HttpResponseRules { get; set; } = [];
+
     public IReadOnlyList<UseBackend> UseBackends { get; set; } = [];
 
     public ProxyRuntime? DefaultBackend { get; set; }

@@ -21,6 +21,19 @@ internal interface IHttpRequestView
     ReadOnlySpan<byte> HeaderValue(int index);
 }
 
+/// <summary>What response fetches read of the response being processed (http-response rules).</summary>
+internal interface IHttpResponseView
+{
+    /// <summary>The status, or 0 when there is no response yet.</summary>
+    int ResponseStatus { get; }
+
+    int ResponseHeaderCount { get; }
+
+    ReadOnlySpan<byte> ResponseHeaderName(int index);
+
+    ReadOnlySpan<byte> ResponseHeaderValue(int index);
+}
+
 /// <summary>
 /// HAProxy's HTTP request fetches: method, path, query, url, base, req.ver, hdr/req.hdr and
 /// req.fhdr (with occurrence; hdr splits comma-separated values, fhdr does not), req.hdr_cnt.
@@ -30,6 +43,47 @@ internal static class HttpFetches
 {
     public static void Register(SampleRegistry r)
     {
+        r.Add(new FetchDescriptor("status", 0, 0, SampleType.Int, (ISampleContext c, IReadOnlyList<string> a, out Sample v) =>
+        {
+            v = c is IHttpResponseView { ResponseStatus: > 0 } h ? Sample.FromInt(h.ResponseStatus) : default;
+            return c is IHttpResponseView { ResponseStatus: > 0 };
+        }));
+        r.Add(new FetchDescriptor("res.hdr", 0, 2, SampleType.Str, (ISampleContext c, IReadOnlyList<string> a, out Sample v) =>
+        {
+            v = default;
+            if (c is not IHttpResponseView { ResponseStatus: > 0 } h)
+            {
+                return false;
+            }
+
+            var values = new List<string>();
+            var wanted = a.Count > 0 ? Encoding.ASCII.GetBytes(a[0]) : null;
+            for (int i = 0; i < h.ResponseHeaderCount; i++)
+            {
+                if (wanted is null || Ascii.EqualsIgnoreCase(h.ResponseHeaderName(i), wanted))
+                {
+                    foreach (var part in Encoding.Latin1.GetString(h.ResponseHeaderValue(i)).Split(','))
+                    {
+                        values.Add(part.Trim(' ', '\t'));
+                    }
+                }
+            }
+
+            int occ = -1;
+            if (a.Count > 1 && !int.TryParse(a[1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out occ))
+            {
+                return false;
+            }
+
+            int index = occ > 0 ? occ - 1 : values.Count + (occ == 0 ? -1 : occ);
+            if ((uint)index >= (uint)values.Count)
+            {
+                return false;
+            }
+
+            v = Sample.FromString(values[index]);
+            return true;
+        }));
         r.Add(new FetchDescriptor("method", 0, 0, SampleType.Str, (ISampleContext c, IReadOnlyList<string> a, out Sample v) => Str(c, h => h.Method, out v)));
         r.Add(new FetchDescriptor("url", 0, 0, SampleType.Str, (ISampleContext c, IReadOnlyList<string> a, out Sample v) => Str(c, h => h.Target, out v)));
         r.Add(new FetchDescriptor("path", 0, 0, SampleType.Str, (ISampleContext c, IReadOnlyList<string> a, out Sample v) => Str(c, h => Path(h.Target), out v)));

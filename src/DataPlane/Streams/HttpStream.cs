@@ -19,7 +19,7 @@ namespace HaLua.DataPlane.Streams;
 /// fixed buffer (Content-Length, chunked validated on the fly, until close). Errors are HAProxy's:
 /// 503 no server, 502 invalid response, 504 server timeout, 408 request timeout.
 /// </summary>
-internal sealed class HttpStream : ISampleContext, IHttpRequestView
+internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpResponseView
 {
     private const int BufferSize = 16384;
 
@@ -40,6 +40,8 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView
     private ServerState? _serverConnectedTo;
     private bool _abort;
     private List<(string Name, string Value)>? _edits;
+    private int _newStatus;
+    private string? _newReason;
     private int? _pendingResponseStatus;
 
     public HttpStream(Connection client, ProxyRuntime frontend, Generation generation, int worker, CancellationToken stopping, Counters? listenerCounters = null)
@@ -88,6 +90,19 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView
     ReadOnlySpan<byte> IHttpRequestView.HeaderName(int index) => _request.Fields[index].Name(RequestBytes);
 
     ReadOnlySpan<byte> IHttpRequestView.HeaderValue(int index) => _request.Fields[index].Value(RequestBytes);
+
+    // The response being checked by http-response rules.
+    private HttpBuffer? _currentResponse;
+
+    private ReadOnlySpan<byte> ResponseBytes => _currentResponse is { } b ? b.Unread : default;
+
+    int IHttpResponseView.ResponseStatus => _currentResponse is null ? 0 : _response.Status;
+
+    int IHttpResponseView.ResponseHeaderCount => _currentResponse is null ? 0 : _response.FieldCount;
+
+    ReadOnlySpan<byte> IHttpResponseView.ResponseHeaderName(int index) => _response.Fields[index].Name(ResponseBytes);
+
+    ReadOnlySpan<byte> IHttpResponseView.ResponseHeaderValue(int index) => _response.Fields[index].Value(ResponseBytes);
 
     public async Task RunAsync()
     {
@@ -349,7 +364,33 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView
 
             var framing = _response.Framing;
             bool serverClose = _response.Close || framing == BodyFraming.UntilClose;
-            if (!await ForwardBodyAsync(server, res, _client, framing, _response.ContentLength, fromClient: false, be, srv, _response.Length).ConfigureAwait(false))
+            int responseHead = _response.Length;
+            if (bePx.HttpResponseRules.Count > 0 || _frontend.HttpResponseRules.Count > 0)
+            {
+                // http-response rules: the backend's, then the frontend's (as HAProxy).
+                _currentResponse = res;
+                _edits = null;
+                _newStatus = 0;
+                bool denied = (bePx != _frontend && !await RunHttpResponseRulesAsync(bePx).ConfigureAwait(false))
+                    || !await RunHttpResponseRulesAsync(_frontend).ConfigureAwait(false);
+                byte[]? rewrittenResponse = !denied && (_edits is not null || _newStatus != 0) ? RewriteResponseHead(res) : null;
+                _currentResponse = null;
+                if (denied)
+                {
+                    CloseServer();
+                    return false;
+                }
+
+                if (rewrittenResponse is not null)
+                {
+                    await _client.SendAsync(rewrittenResponse, _idle.Token).ConfigureAwait(false);
+                    CountDown(be, srv, rewrittenResponse.Length);
+                    res.Consume(responseHead);
+                    responseHead = 0;
+                }
+            }
+
+            if (!await ForwardBodyAsync(server, res, _client, framing, _response.ContentLength, fromClient: false, be, srv, responseHead).ConfigureAwait(false))
             {
                 _abort = true;
                 return false;
@@ -764,6 +805,98 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView
 
         // A chunked request body is not given to HTTP services yet: the connection cannot go on.
         return keep && !chunkedBody && !_request.Close;
+    }
+
+    /// <summary>A proxy's http-response rules on the current response; false when one denied it (the error page is sent).</summary>
+    private async ValueTask<bool> RunHttpResponseRulesAsync(ProxyRuntime px)
+    {
+        foreach (var rule in px.HttpResponseRules)
+        {
+            if (rule.Condition is { } c && !c.Evaluate(this))
+            {
+                continue;
+            }
+
+            switch (rule.Kind)
+            {
+                case Config.HttpRuleKind.Allow:
+                    return true;
+
+                case Config.HttpRuleKind.Deny:
+                    if (_backend?.Backend is { } be)
+                    {
+                        Counters.Inc(ref be.Counters.Dresp);
+                    }
+
+                    await AnswerAsync(HttpResponses.Deny(rule.Status)).ConfigureAwait(false);
+                    return false;
+
+                case Config.HttpRuleKind.SetStatus:
+                    _newStatus = rule.Status;
+                    _newReason = rule.Value?.Evaluate(this);
+                    break;
+
+                case Config.HttpRuleKind.DelHeader:
+                    ResponseEdits().RemoveAll(f => string.Equals(f.Name, rule.Name, StringComparison.OrdinalIgnoreCase));
+                    break;
+
+                case Config.HttpRuleKind.SetHeader:
+                    string setValue = rule.Value!.Evaluate(this);
+                    var list = ResponseEdits();
+                    list.RemoveAll(f => string.Equals(f.Name, rule.Name, StringComparison.OrdinalIgnoreCase));
+                    list.Add((rule.Name!, setValue));
+                    break;
+
+                case Config.HttpRuleKind.AddHeader:
+                    string addValue = rule.Value!.Evaluate(this);
+                    ResponseEdits().Add((rule.Name!, addValue));
+                    break;
+            }
+        }
+
+        return true;
+    }
+
+    private List<(string Name, string Value)> ResponseEdits()
+    {
+        if (_edits is null)
+        {
+            var bytes = ResponseBytes;
+            _edits = new List<(string, string)>(_response.FieldCount + 4);
+            foreach (var f in _response.Fields)
+            {
+                _edits.Add((System.Text.Encoding.Latin1.GetString(f.Name(bytes)), System.Text.Encoding.Latin1.GetString(f.Value(bytes))));
+            }
+        }
+
+        return _edits;
+    }
+
+    /// <summary>The response head with the rules' status and header edits.</summary>
+    private byte[] RewriteResponseHead(HttpBuffer res)
+    {
+        var bytes = res.Unread;
+        int status = _newStatus != 0 ? _newStatus : _response.Status;
+        string reason = _newStatus != 0 ? _newReason ?? HttpResponses.Reason(status) : System.Text.Encoding.Latin1.GetString(bytes[_response.Reason]);
+        var sb = new System.Text.StringBuilder(_response.Length + 64);
+        sb.Append(_response.Version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ").Append(status).Append(' ').Append(reason).Append("\r\n");
+        if (_edits is not null)
+        {
+            foreach (var (name, value) in _edits)
+            {
+                sb.Append(name).Append(": ").Append(value).Append("\r\n");
+            }
+        }
+        else
+        {
+            foreach (var f in _response.Fields)
+            {
+                sb.Append(System.Text.Encoding.Latin1.GetString(f.Name(bytes))).Append(": ")
+                  .Append(System.Text.Encoding.Latin1.GetString(f.Value(bytes))).Append("\r\n");
+            }
+        }
+
+        return System.Text.Encoding.Latin1.GetBytes(sb.Append("\r\n").ToString());
     }
 
     /// <summary>The request's header fields as a list the rules edit (made on the first edit).</summary>

@@ -65,8 +65,8 @@ public sealed class ConfigErrorTests
     [Fact]
     public void Parse_NotYetSupportedKeyword_IsAnErrorNotIgnored()
     {
-        var e = SingleError("frontend fe\n    bind :80\n    http-response deny\n");
-        AssertError(e, 3, "frontend fe", "http-response", "not supported yet");
+        var e = SingleError("frontend fe\n    bind :80\n    http-after-response set-header X 1\n");
+        AssertError(e, 3, "frontend fe", "http-after-response", "not supported yet");
     }
 
     [Fact]

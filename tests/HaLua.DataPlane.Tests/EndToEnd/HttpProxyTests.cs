@@ -545,6 +545,61 @@ public class HttpProxyTests
     }
 
     [Fact]
+    public async Task HttpResponseRules_HeadersStatusAndDeny_BackendThenFrontend()
+    {
+        await using var origin = new HttpOrigin(r =>
+        {
+            string path = r.Head.Split(' ')[1];
+            return Task.FromResult<byte[]?>(path switch
+            {
+                "/secret" => HttpOrigin.Ok("leak", "X-Secret: yes\r\n"),
+                "/missing" => Encoding.ASCII.GetBytes("HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope"),
+                _ => HttpOrigin.Ok("body", "Server: origin/1.0\r\nX-Internal: 1\r\n"),
+            });
+        });
+        await using var h = await HaluaProcess.StartAsync($$"""
+            defaults
+               mode http
+               timeout connect 1s
+               timeout client 3s
+               timeout server 3s
+            frontend fe
+               bind 127.0.0.1:{PORT0}
+               http-response del-header X-Internal
+               http-response set-header Server halua
+               http-response add-header X-Order frontend
+               http-response set-status 410 reason Gone-Away if { status 404 }
+               default_backend be
+            backend be
+               http-response deny if { res.hdr(x-secret) -m found }
+               http-response add-header X-Order backend
+               server o 127.0.0.1:{{origin.Port}}
+            """);
+        using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
+        await c.SendAsync("GET /page HTTP/1.1\r\nHost: a\r\n\r\n");
+        var (status, head, body) = await c.ReadResponseAsync();
+        Assert.Equal(200, status);
+        Assert.Equal("body", Encoding.ASCII.GetString(body));
+        Assert.DoesNotContain("X-Internal", head);
+        Assert.Contains("Server: halua\r\n", head);
+        Assert.DoesNotContain("origin/1.0", head);
+        // The backend's rules ran first.
+        Assert.True(head.IndexOf("X-Order: backend", StringComparison.Ordinal) is var bi and >= 0 && head.IndexOf("X-Order: frontend", StringComparison.Ordinal) > bi, head);
+
+        await c.SendAsync("GET /missing HTTP/1.1\r\nHost: a\r\n\r\n");
+        var (gone, goneHead, goneBody) = await c.ReadResponseAsync();
+        Assert.Equal(410, gone);
+        Assert.StartsWith("HTTP/1.1 410 Gone-Away\r\n", goneHead);
+        Assert.Equal("nope", Encoding.ASCII.GetString(goneBody));
+
+        await c.SendAsync("GET /secret HTTP/1.1\r\nHost: a\r\n\r\n");
+        var (denied, _, page) = await c.ReadResponseAsync();
+        Assert.Equal(502, denied);
+        Assert.DoesNotContain("leak", Encoding.ASCII.GetString(page));
+        Assert.True(await c.IsClosedAsync(TimeSpan.FromSeconds(2)));
+    }
+
+    [Fact]
     public async Task ModeMismatch_FrontendHttpBackendTcp_IsAConfigError()
     {
         var (dir, cfg, _) = HaluaProcess.Prepare("""
