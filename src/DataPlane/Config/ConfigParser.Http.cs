@@ -2,32 +2,41 @@ using System.Collections.Immutable;
 
 namespace HaLua.DataPlane.Config;
 
-/// <summary>http-request rules.</summary>
+/// <summary>http-request and http-response rules.</summary>
 internal sealed partial class ConfigParser
 {
     private const string HttpRequestActions = "use-service lua.NAME, allow, deny [deny_status N], return [status N] [content-type T] [string S|lf-string S], redirect location|prefix URL [code N], set-header, add-header, del-header";
 
     private const string HttpResponseActions = "allow, deny [deny_status N], set-status N [reason R], set-header, add-header, del-header";
 
-    private void ParseHttpResponse(ConfigLine line, ProxyBuilder px)
+    /// <summary>"KW ACTION ARGS [if|unless COND]": the action, its arguments and the condition; null after an error.</summary>
+    private (string Action, List<string> Args, ConditionConfig? Condition)? RuleHead(ConfigLine line, string kw, string actions)
     {
-        const string kw = "http-response";
         var w = line.Words;
         if (w.Count < 2)
         {
-            Error(line.Location, kw, $"'{kw}' expects an action ({HttpResponseActions})");
-            return;
+            Error(line.Location, kw, $"'{kw}' expects an action ({actions})");
+            return null;
         }
 
         int condAt = IndexOfCondition(w, 2);
-        var args = w.Skip(2).Take(condAt - 2).ToList();
         ConditionConfig? cond = null;
         if (condAt < w.Count && (cond = ParseCondition(line, kw, condAt)) is null)
+        {
+            return null;
+        }
+
+        return (w[1], [.. w.Skip(2).Take(condAt - 2)], cond);
+    }
+
+    private void ParseHttpResponse(ConfigLine line, ProxyBuilder px)
+    {
+        const string kw = "http-response";
+        if (RuleHead(line, kw, HttpResponseActions) is not var (action, args, cond))
         {
             return;
         }
 
-        string action = w[1];
         var loc = line.Location;
         HttpRuleConfig? rule = null;
         switch (action)
@@ -70,22 +79,11 @@ internal sealed partial class ConfigParser
     private void ParseHttpRequest(ConfigLine line, ProxyBuilder px)
     {
         const string kw = "http-request";
-        var w = line.Words;
-        if (w.Count < 2)
-        {
-            Error(line.Location, kw, $"'{kw}' expects an action ({HttpRequestActions})");
-            return;
-        }
-
-        int condAt = IndexOfCondition(w, 2);
-        var args = w.Skip(2).Take(condAt - 2).ToList();
-        ConditionConfig? cond = null;
-        if (condAt < w.Count && (cond = ParseCondition(line, kw, condAt)) is null)
+        if (RuleHead(line, kw, HttpRequestActions) is not var (action, args, cond))
         {
             return;
         }
 
-        string action = w[1];
         var loc = line.Location;
         HttpRuleConfig? rule = action switch
         {
