@@ -115,18 +115,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
         using var res = new HttpBuffer(BufferSize);
         try
         {
-            for (bool first = true; !_stopping.IsCancellationRequested; first = false)
-            {
-                if (!await ReadRequestHeadAsync(req, first).ConfigureAwait(false))
-                {
-                    break;
-                }
-
-                if (!await ForwardOneAsync(req, res).ConfigureAwait(false))
-                {
-                    break;
-                }
-            }
+            await ServeAsync(req, res).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
         {
@@ -147,268 +136,321 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
         }
     }
 
-    /// <summary>Reads until a request head is complete; false to end the connection (closed, timeout, or 400 sent).</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> ReadRequestHeadAsync(HttpBuffer req, bool first)
+    /// <summary>
+    /// The connection's requests one after the other. One method (one state machine for the whole
+    /// connection): nested async helpers that wait would each need a state machine per request,
+    /// and with many streams on one thread the pooled ones run out (measured: 700 bytes per request).
+    /// </summary>
+    private async ValueTask ServeAsync(HttpBuffer req, HttpBuffer res)
     {
-        // HAProxy's timeouts: a new request must start within timeout http-keep-alive (after a
-        // response; else http-request, else client), and a started request must be complete
-        // within timeout http-request (else client) counted from its first byte, not from the
-        // last one: a deadline, so that a slow sender cannot hold the connection forever.
-        var t = _frontend.Config.Timeouts;
-        var requestTimeout = t.HttpRequest ?? _frontend.ClientTimeout;
-        bool started = first || req.Length > 0;
-        req.Compact();
-        _idle!.SetTimeouts(started ? requestTimeout : t.HttpKeepAlive ?? requestTimeout, TimeSpan.Zero);
-        _idle.ClientActivity();
-        while (true)
+        for (bool first = true; !_stopping.IsCancellationRequested; first = false)
         {
-            var status = HttpParser.ParseRequest(req.Unread, _request, BufferSize, out _);
-            if (status == HttpParseStatus.Done)
-            {
-                return true;
-            }
-
-            if (status == HttpParseStatus.Error)
-            {
-                Counters.Inc(ref _frontend.FrontendCounters.Ereq);
-                await SendErrorAsync(400).ConfigureAwait(false);
-                return false;
-            }
-
-            int n;
-            try
-            {
-                n = await _client.ReceiveAsync(req.Free, _idle.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!_stopping.IsCancellationRequested && _idle.ExpiredSide == 'c')
-            {
-                // A started request gets 408; an idle connection just closes
-                if (req.Length > 0)
+            // The request head (inlined: see the summary).
+                // HAProxy's timeouts: a new request must start within timeout http-keep-alive (after a
+                // response; else http-request, else client), and a started request must be complete
+                // within timeout http-request (else client) counted from its first byte, not from the
+                // last one: a deadline, so that a slow sender cannot hold the connection forever.
+                var t = _frontend.Config.Timeouts;
+                var requestTimeout = t.HttpRequest ?? _frontend.ClientTimeout;
+                bool started = first || req.Length > 0;
+                req.Compact();
+                _idle!.SetTimeouts(started ? requestTimeout : t.HttpKeepAlive ?? requestTimeout, TimeSpan.Zero);
+                _idle.ClientActivity();
+                while (true)
                 {
-                    Counters.Inc(ref _frontend.FrontendCounters.Ereq);
-                    await SendErrorAsync(408).ConfigureAwait(false);
+                    var status = HttpParser.ParseRequest(req.Unread, _request, BufferSize, out _);
+                    if (status == HttpParseStatus.Done)
+                    {
+                        goto HeadRead;
+                    }
+
+                    if (status == HttpParseStatus.Error)
+                    {
+                        Counters.Inc(ref _frontend.FrontendCounters.Ereq);
+                        await SendErrorAsync(400).ConfigureAwait(false);
+                        return;
+                    }
+
+                    int n;
+                    try
+                    {
+                        n = await _client.ReceiveAsync(req.Free, _idle.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (!_stopping.IsCancellationRequested && _idle.ExpiredSide == 'c')
+                    {
+                        // A started request gets 408; an idle connection just closes
+                        if (req.Length > 0)
+                        {
+                            Counters.Inc(ref _frontend.FrontendCounters.Ereq);
+                            await SendErrorAsync(408).ConfigureAwait(false);
+                        }
+
+                        return;
+                    }
+
+                    if (n == 0)
+                    {
+                        return;
+                    }
+
+                    req.End += n;
+                    CountIn(n);
+                    if (!started)
+                    {
+                        // The first byte of a kept-alive connection's next request: its deadline starts.
+                        started = true;
+                        _idle.SetTimeouts(requestTimeout, TimeSpan.Zero);
+                        _idle.ClientActivity();
+                    }
+                }
+        HeadRead:
+
+            bool keep;
+                _currentRequest = req;
+                _edits = null;
+                _backend = null;
+                var answered = await RunHttpRequestRulesAsync(_frontend, req).ConfigureAwait(false);
+                if (answered is { } keepAfterAnswer)
+                {
+                    _currentRequest = null;
+                    { keep = keepAfterAnswer; goto Next; }
                 }
 
-                return false;
-            }
+                var bePx = ChooseBackend();
+                _backend = bePx;
+                if (bePx is not null && bePx != _frontend)
+                {
+                    // A backend's http-request rules run once the request reaches it, as in HAProxy.
+                    answered = await RunHttpRequestRulesAsync(bePx, req).ConfigureAwait(false);
+                    if (answered is { } keepAfterBackend)
+                    {
+                        _currentRequest = null;
+                        { keep = keepAfterBackend; goto Next; }
+                    }
+                }
 
-            if (n == 0)
-            {
-                return false;
-            }
+                if (bePx?.Backend is not { } be)
+                {
+                    _currentRequest = null;
+                    await SendErrorAsync(503).ConfigureAwait(false);
+                    { keep = false; goto Next; }
+                }
 
-            req.End += n;
-            CountIn(n);
-            if (!started)
+                byte[]? rewritten = _edits is not null || _frontend.Config.ForwardFor || bePx.Config.ForwardFor ? RewriteHead(req) : null;
+                _currentRequest = null;
+
+                if (!await ConnectAsync(bePx, be).ConfigureAwait(false))
+                {
+                    await SendErrorAsync(503).ConfigureAwait(false);
+                    { keep = false; goto Next; }
+                }
+
+                var server = _server!;
+                var srv = _serverState!;
+                bool requestWasHead = req.Unread[_request.Method].SequenceEqual("HEAD"u8);
+                bool clientClose = _request.Close;
+                bool upgrade = _request.Upgrade;
+                be.Counters.SessionStarted();
+                srv.Counters.SessionStarted();
+                try
+                {
+                    _idle!.SetTimeouts(_frontend.ClientTimeout, bePx.ServerTimeout);
+                    _idle.ServerActivity();
+
+                    int headInBuffer = _request.Length;
+                    if (rewritten is not null)
+                    {
+                        // Rules changed the head: the new one goes first, the original is dropped.
+                        await server.SendAsync(rewritten, _idle.Token).ConfigureAwait(false);
+                        CountUp(be, srv, rewritten.Length);
+                        req.Consume(headInBuffer);
+                        headInBuffer = 0;
+                    }
+
+                    if (_request.ExpectContinue && _request.Framing != BodyFraming.None && req.Length == headInBuffer)
+                    {
+                        // "Expect: 100-continue" and no body yet: the head goes alone, then whichever comes
+                        // first, the server's answer (100 or a final one) or the client's body.
+                        var outcome = await ExpectContinueAsync(req, res, server, requestWasHead, be, srv, headInBuffer).ConfigureAwait(false);
+                        if (outcome is not null)
+                        {
+                            { keep = outcome.Value; goto Next; }
+                        }
+                    }
+                    else if (!await ForwardBodyAsync(_client, req, server, _request.Framing, _request.ContentLength, fromClient: true, be, srv, headInBuffer).ConfigureAwait(false))
+                    {
+                        // The head as received, with the body (what of it is already here goes in the same send).
+                        _abort = true;
+                        { keep = false; goto Next; }
+                    }
+
+                    // The response head (after any 1xx), within timeout server.
+                    _idle.SetTimeouts(TimeSpan.Zero, bePx.ServerTimeout);
+                    while (true)
+                    {
+                        int parsed;
+                        if (_pendingResponseStatus is { } pending)
+                        {
+                            // Already read while the body went through (Expect: 100-continue).
+                            parsed = pending;
+                            _pendingResponseStatus = null;
+                        }
+                        else
+                        {
+                            parsed = -1;
+                            res.Compact();
+                            while (parsed < 0)
+                            {
+                                // Inlined ReadResponseHeadAsync (one state machine per connection).
+                                var responseStatus = HttpParser.ParseResponse(res.Unread, _response, BufferSize, requestWasHead, out _);
+                                if (responseStatus != HttpParseStatus.NeedMore)
+                                {
+                                    parsed = responseStatus == HttpParseStatus.Done ? 0 : 502;
+                                    break;
+                                }
+
+                                int got;
+                                try
+                                {
+                                    got = await server.ReceiveAsync(res.Free, _idle!.Token).ConfigureAwait(false);
+                                }
+                                catch (OperationCanceledException) when (!_stopping.IsCancellationRequested && _idle!.ExpiredSide == 's')
+                                {
+                                    parsed = 504;
+                                    break;
+                                }
+                                catch (SocketException)
+                                {
+                                    got = 0;
+                                }
+
+                                if (got == 0)
+                                {
+                                    parsed = 502;
+                                    break;
+                                }
+
+                                res.End += got;
+                                _idle!.ServerActivity();
+                            }
+                        }
+
+                        if (parsed != 0)
+                        {
+                            Counters.Inc(ref be.Counters.Eresp);
+                            Counters.Inc(ref srv.Counters.Eresp);
+                            await SendErrorAsync(parsed).ConfigureAwait(false);
+                            CloseServer();
+                            { keep = false; goto Next; }
+                        }
+
+                        if (_response.Status >= 200 || _response.Status == 101)
+                        {
+                            break;
+                        }
+
+                        // 1xx: forwarded alone, then the next head.
+                        int interim = _response.Length;
+                        await _client.SendAsync(res.Data.AsMemory(res.Start, interim), _idle.Token).ConfigureAwait(false);
+                        CountDown(be, srv, interim);
+                        res.Consume(interim);
+                    }
+
+                    _idle.SetTimeouts(_frontend.ClientTimeout, bePx.ServerTimeout);
+                    if (_response.Status == 101 && upgrade)
+                    {
+                        int switching = _response.Length;
+                        await _client.SendAsync(res.Data.AsMemory(res.Start, switching), _idle.Token).ConfigureAwait(false);
+                        CountDown(be, srv, switching);
+                        res.Consume(switching);
+                        // WebSocket and other upgrades: a tunnel from now on (timeout tunnel when set).
+                        if (bePx.TunnelTimeout is { } tunnel)
+                        {
+                            _idle.SetTunnel(tunnel);
+                        }
+
+                        if (res.Length > 0)
+                        {
+                            await _client.SendAsync(res.UnreadMemory, _idle.Token).ConfigureAwait(false);
+                            CountDown(be, srv, res.Length);
+                            res.Consume(res.Length);
+                        }
+
+                        if (req.Length > 0)
+                        {
+                            await server.SendAsync(req.UnreadMemory, _idle.Token).ConfigureAwait(false);
+                            CountUp(be, srv, req.Length);
+                            req.Consume(req.Length);
+                        }
+
+                        _abort = await TunnelAsync(server, be, srv).ConfigureAwait(false);
+                        _server = null;
+                        { keep = false; goto Next; }
+                    }
+
+                    var framing = _response.Framing;
+                    bool serverClose = _response.Close || framing == BodyFraming.UntilClose;
+                    int responseHead = _response.Length;
+                    if (bePx.HttpResponseRules.Count > 0 || _frontend.HttpResponseRules.Count > 0)
+                    {
+                        // http-response rules: the backend's, then the frontend's (as HAProxy).
+                        _currentResponse = res;
+                        _edits = null;
+                        _newStatus = 0;
+                        bool denied = (bePx != _frontend && !await RunHttpResponseRulesAsync(bePx).ConfigureAwait(false))
+                            || !await RunHttpResponseRulesAsync(_frontend).ConfigureAwait(false);
+                        byte[]? rewrittenResponse = !denied && (_edits is not null || _newStatus != 0) ? RewriteResponseHead(res) : null;
+                        _currentResponse = null;
+                        if (denied)
+                        {
+                            CloseServer();
+                            { keep = false; goto Next; }
+                        }
+
+                        if (rewrittenResponse is not null)
+                        {
+                            await _client.SendAsync(rewrittenResponse, _idle.Token).ConfigureAwait(false);
+                            CountDown(be, srv, rewrittenResponse.Length);
+                            res.Consume(responseHead);
+                            responseHead = 0;
+                        }
+                    }
+
+                    if (!await ForwardBodyAsync(server, res, _client, framing, _response.ContentLength, fromClient: false, be, srv, responseHead).ConfigureAwait(false))
+                    {
+                        _abort = true;
+                        { keep = false; goto Next; }
+                    }
+
+                    if (serverClose || res.Length > 0)
+                    {
+                        CloseServer();
+                    }
+
+                    { keep = !clientClose && framing != BodyFraming.UntilClose; goto Next; }
+                }
+                finally
+                {
+                    be.Counters.SessionEnded();
+                    srv.Counters.SessionEnded();
+                    ReleaseServer();
+                }
+        Next:
+            if (!keep)
             {
-                // The first byte of a kept-alive connection's next request: its deadline starts.
-                started = true;
-                _idle.SetTimeouts(requestTimeout, TimeSpan.Zero);
-                _idle.ClientActivity();
+                return;
             }
         }
     }
 
-    /// <summary>Sends the parsed request to a server and its response back; false to end the client connection.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> ForwardOneAsync(HttpBuffer req, HttpBuffer res)
+    /// <summary>
+    /// After a 101: bytes both ways until either side ends; true when it ended by an error. (Its
+    /// own method: the counting lambdas would otherwise make a closure for every request.)
+    /// </summary>
+    private async Task<bool> TunnelAsync(Connection server, BackendState be, ServerState srv)
     {
-        _currentRequest = req;
-        _edits = null;
-        _backend = null;
-        var answered = await RunHttpRequestRulesAsync(_frontend, req).ConfigureAwait(false);
-        if (answered is { } keepAfterAnswer)
-        {
-            _currentRequest = null;
-            return keepAfterAnswer;
-        }
-
-        var bePx = ChooseBackend();
-        _backend = bePx;
-        if (bePx is not null && bePx != _frontend)
-        {
-            // A backend's http-request rules run once the request reaches it, as in HAProxy.
-            answered = await RunHttpRequestRulesAsync(bePx, req).ConfigureAwait(false);
-            if (answered is { } keep)
-            {
-                _currentRequest = null;
-                return keep;
-            }
-        }
-
-        if (bePx?.Backend is not { } be)
-        {
-            _currentRequest = null;
-            await SendErrorAsync(503).ConfigureAwait(false);
-            return false;
-        }
-
-        byte[]? rewritten = _edits is not null || _frontend.Config.ForwardFor || bePx.Config.ForwardFor ? RewriteHead(req) : null;
-        _currentRequest = null;
-
-        if (!await ConnectAsync(bePx, be).ConfigureAwait(false))
-        {
-            await SendErrorAsync(503).ConfigureAwait(false);
-            return false;
-        }
-
-        var server = _server!;
-        var srv = _serverState!;
-        bool requestWasHead = req.Unread[_request.Method].SequenceEqual("HEAD"u8);
-        bool clientClose = _request.Close;
-        bool upgrade = _request.Upgrade;
-        be.Counters.SessionStarted();
-        srv.Counters.SessionStarted();
-        try
-        {
-            _idle!.SetTimeouts(_frontend.ClientTimeout, bePx.ServerTimeout);
-            _idle.ServerActivity();
-
-            int headInBuffer = _request.Length;
-            if (rewritten is not null)
-            {
-                // Rules changed the head: the new one goes first, the original is dropped.
-                await server.SendAsync(rewritten, _idle.Token).ConfigureAwait(false);
-                CountUp(be, srv, rewritten.Length);
-                req.Consume(headInBuffer);
-                headInBuffer = 0;
-            }
-
-            if (_request.ExpectContinue && _request.Framing != BodyFraming.None && req.Length == headInBuffer)
-            {
-                // "Expect: 100-continue" and no body yet: the head goes alone, then whichever comes
-                // first, the server's answer (100 or a final one) or the client's body.
-                var outcome = await ExpectContinueAsync(req, res, server, requestWasHead, be, srv, headInBuffer).ConfigureAwait(false);
-                if (outcome is not null)
-                {
-                    return outcome.Value;
-                }
-            }
-            else if (!await ForwardBodyAsync(_client, req, server, _request.Framing, _request.ContentLength, fromClient: true, be, srv, headInBuffer).ConfigureAwait(false))
-            {
-                // The head as received, with the body (what of it is already here goes in the same send).
-                _abort = true;
-                return false;
-            }
-
-            // The response head (after any 1xx), within timeout server.
-            _idle.SetTimeouts(TimeSpan.Zero, bePx.ServerTimeout);
-            while (true)
-            {
-                int parsed;
-                if (_pendingResponseStatus is { } pending)
-                {
-                    // Already read while the body went through (Expect: 100-continue).
-                    parsed = pending;
-                    _pendingResponseStatus = null;
-                }
-                else
-                {
-                    parsed = await ReadResponseHeadAsync(server, res, requestWasHead).ConfigureAwait(false);
-                }
-
-                if (parsed != 0)
-                {
-                    Counters.Inc(ref be.Counters.Eresp);
-                    Counters.Inc(ref srv.Counters.Eresp);
-                    await SendErrorAsync(parsed).ConfigureAwait(false);
-                    CloseServer();
-                    return false;
-                }
-
-                if (_response.Status >= 200 || _response.Status == 101)
-                {
-                    break;
-                }
-
-                // 1xx: forwarded alone, then the next head.
-                int interim = _response.Length;
-                await _client.SendAsync(res.Data.AsMemory(res.Start, interim), _idle.Token).ConfigureAwait(false);
-                CountDown(be, srv, interim);
-                res.Consume(interim);
-            }
-
-            _idle.SetTimeouts(_frontend.ClientTimeout, bePx.ServerTimeout);
-            if (_response.Status == 101 && upgrade)
-            {
-                int switching = _response.Length;
-                await _client.SendAsync(res.Data.AsMemory(res.Start, switching), _idle.Token).ConfigureAwait(false);
-                CountDown(be, srv, switching);
-                res.Consume(switching);
-                // WebSocket and other upgrades: a tunnel from now on (timeout tunnel when set).
-                if (bePx.TunnelTimeout is { } tunnel)
-                {
-                    _idle.SetTunnel(tunnel);
-                }
-
-                if (res.Length > 0)
-                {
-                    await _client.SendAsync(res.UnreadMemory, _idle.Token).ConfigureAwait(false);
-                    CountDown(be, srv, res.Length);
-                    res.Consume(res.Length);
-                }
-
-                if (req.Length > 0)
-                {
-                    await server.SendAsync(req.UnreadMemory, _idle.Token).ConfigureAwait(false);
-                    CountUp(be, srv, req.Length);
-                    req.Consume(req.Length);
-                }
-
-                var result = await TcpTunnel.RunAsync(_client, server, _idle, n => CountUp(be, srv, n), n => CountDown(be, srv, n)).ConfigureAwait(false);
-                _abort = result.ClientAborted || result.ServerAborted;
-                _server = null;
-                return false;
-            }
-
-            var framing = _response.Framing;
-            bool serverClose = _response.Close || framing == BodyFraming.UntilClose;
-            int responseHead = _response.Length;
-            if (bePx.HttpResponseRules.Count > 0 || _frontend.HttpResponseRules.Count > 0)
-            {
-                // http-response rules: the backend's, then the frontend's (as HAProxy).
-                _currentResponse = res;
-                _edits = null;
-                _newStatus = 0;
-                bool denied = (bePx != _frontend && !await RunHttpResponseRulesAsync(bePx).ConfigureAwait(false))
-                    || !await RunHttpResponseRulesAsync(_frontend).ConfigureAwait(false);
-                byte[]? rewrittenResponse = !denied && (_edits is not null || _newStatus != 0) ? RewriteResponseHead(res) : null;
-                _currentResponse = null;
-                if (denied)
-                {
-                    CloseServer();
-                    return false;
-                }
-
-                if (rewrittenResponse is not null)
-                {
-                    await _client.SendAsync(rewrittenResponse, _idle.Token).ConfigureAwait(false);
-                    CountDown(be, srv, rewrittenResponse.Length);
-                    res.Consume(responseHead);
-                    responseHead = 0;
-                }
-            }
-
-            if (!await ForwardBodyAsync(server, res, _client, framing, _response.ContentLength, fromClient: false, be, srv, responseHead).ConfigureAwait(false))
-            {
-                _abort = true;
-                return false;
-            }
-
-            if (serverClose || res.Length > 0)
-            {
-                CloseServer();
-            }
-
-            return !clientClose && framing != BodyFraming.UntilClose;
-        }
-        finally
-        {
-            be.Counters.SessionEnded();
-            srv.Counters.SessionEnded();
-            ReleaseServer();
-        }
+        var result = await TcpTunnel.RunAsync(_client, server, _idle!, n => CountUp(be, srv, n), n => CountDown(be, srv, n)).ConfigureAwait(false);
+        return result.ClientAborted || result.ServerAborted;
     }
 
     /// <summary>
