@@ -101,7 +101,15 @@ internal sealed class BackendState
             return null;
         }
 
-        // Every usable server is full: wait in the backend queue.
+        return await WaitInQueueAsync(queueTimeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Every usable server is full: wait in the backend queue. (Its own method: the lambda's
+    /// closure would otherwise be allocated on every acquisition, queued or not.)
+    /// </summary>
+    private async ValueTask<ServerState?> WaitInQueueAsync(TimeSpan queueTimeout, CancellationToken cancellationToken)
+    {
         var waiter = new TaskCompletionSource<ServerState?>(TaskCreationOptions.RunContinuationsAsynchronously);
         LinkedListNode<TaskCompletionSource<ServerState?>> node;
         lock (_queueLock)
