@@ -51,6 +51,9 @@ public sealed record GlobalConfig
 
 public enum ProxyMode { Tcp, Http }
 
+/// <summary>HAProxy's HTTP connection modes: keep both sides alive, close the server side after each response, or close both.</summary>
+public enum HttpConnectionMode { KeepAlive, ServerClose, Close }
+
 [Flags]
 public enum ProxyCapabilities { None = 0, Frontend = 1, Backend = 2, Listen = Frontend | Backend }
 
@@ -150,6 +153,8 @@ public sealed record ProxyConfig(string Name, ProxyCapabilities Capabilities, So
     public ImmutableArray<HttpRuleConfig> HttpResponseRules { get; init; } = [];
     /// <summary><c>option forwardfor</c>: adds X-Forwarded-For with the client's address.</summary>
     public bool ForwardFor { get; init; }
+    /// <summary><c>option http-keep-alive</c> (default), <c>http-server-close</c> or <c>httpclose</c>.</summary>
+    public HttpConnectionMode HttpConnectionMode { get; init; }
     /// <summary><c>log global</c>: the proxy logs to the global targets.</summary>
     public bool LogGlobal { get; init; }
     public ImmutableArray<LogTargetConfig> Logs { get; init; } = [];

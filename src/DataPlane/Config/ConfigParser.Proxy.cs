@@ -371,6 +371,24 @@ internal sealed partial class ConfigParser
             case "http-server-close":
             case "httpclose":
             case "http-keep-alive":
+                if (Allowed(optLine, px, Where.All))
+                {
+                    if (w.Count > at + 2)
+                    {
+                        Error(line.Location, kw, $"unexpected argument '{w[at + 2]}'");
+                        return;
+                    }
+
+                    // "no option X" goes back to the default, keep-alive.
+                    px.HttpConnectionMode = negate ? HttpConnectionMode.KeepAlive : name switch
+                    {
+                        "http-server-close" => HttpConnectionMode.ServerClose,
+                        "httpclose" => HttpConnectionMode.Close,
+                        _ => HttpConnectionMode.KeepAlive,
+                    };
+                }
+
+                return;
             case "http-buffer-request":
             case "httpchk":
             case "dontlognull":

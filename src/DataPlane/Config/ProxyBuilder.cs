@@ -63,6 +63,8 @@ internal sealed class ProxyBuilder
 
     public bool ForwardFor { get; set; }
 
+    public HttpConnectionMode HttpConnectionMode { get; set; }
+
     public static ProxyBuilder NewDefaults(string? name, SourceLocation location) => new(name ?? "", ProxyCapabilities.None, location, isDefaults: true);
 
     /// <summary>A new proxy or defaults section inheriting this defaults section's settings.</summary>
@@ -77,6 +79,7 @@ internal sealed class ProxyBuilder
         Retries = Retries,
         Redispatch = Redispatch,
         ForwardFor = ForwardFor,
+        HttpConnectionMode = HttpConnectionMode,
         LogGlobal = LogGlobal,
         Logs = [.. Logs],
     };
@@ -100,6 +103,7 @@ internal sealed class ProxyBuilder
         HttpRequestRules = [.. HttpRequestRules],
         HttpResponseRules = [.. HttpResponseRules],
         ForwardFor = ForwardFor,
+        HttpConnectionMode = HttpConnectionMode,
         LogGlobal = LogGlobal,
         Logs = [.. Logs],
         Uuid = uuid,

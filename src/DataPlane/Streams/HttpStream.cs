@@ -236,6 +236,16 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                     { keep = false; goto Next; }
                 }
 
+                // The stricter connection mode of frontend and backend (HAProxy): http-server-close
+                // and httpclose tell the server "connection: close" (not on upgrades).
+                var connectionMode = (Config.HttpConnectionMode)Math.Max((int)_frontend.Config.HttpConnectionMode, (int)bePx.Config.HttpConnectionMode);
+                if (connectionMode != Config.HttpConnectionMode.KeepAlive && !_request.Upgrade)
+                {
+                    var list = Edits();
+                    list.RemoveAll(f => string.Equals(f.Name, "connection", StringComparison.OrdinalIgnoreCase));
+                    list.Add(("connection", "close"));
+                }
+
                 byte[]? rewritten = _edits is not null || _frontend.Config.ForwardFor || bePx.Config.ForwardFor ? RewriteHead(req) : null;
                 _currentRequest = null;
 
@@ -391,7 +401,8 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                     var framing = _response.Framing;
                     bool serverClose = _response.Close || framing == BodyFraming.UntilClose;
                     int responseHead = _response.Length;
-                    if (bePx.HttpResponseRules.Count > 0 || _frontend.HttpResponseRules.Count > 0)
+                    bool closeBoth = connectionMode == Config.HttpConnectionMode.Close;
+                    if (bePx.HttpResponseRules.Count > 0 || _frontend.HttpResponseRules.Count > 0 || closeBoth)
                     {
                         // http-response rules: the backend's, then the frontend's (as HAProxy).
                         _currentResponse = res;
@@ -399,6 +410,14 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                         _newStatus = 0;
                         bool denied = (bePx != _frontend && !await RunHttpResponseRulesAsync(bePx).ConfigureAwait(false))
                             || !await RunHttpResponseRulesAsync(_frontend).ConfigureAwait(false);
+                        if (closeBoth && !denied)
+                        {
+                            // httpclose: the client is told too.
+                            var list = ResponseEdits();
+                            list.RemoveAll(f => string.Equals(f.Name, "connection", StringComparison.OrdinalIgnoreCase));
+                            list.Add(("connection", "close"));
+                        }
+
                         byte[]? rewrittenResponse = !denied && (_edits is not null || _newStatus != 0) ? RewriteResponseHead(res) : null;
                         _currentResponse = null;
                         if (denied)
@@ -422,12 +441,12 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                         { keep = false; goto Next; }
                     }
 
-                    if (serverClose || res.Length > 0)
+                    if (serverClose || res.Length > 0 || connectionMode != Config.HttpConnectionMode.KeepAlive)
                     {
                         CloseServer();
                     }
 
-                    { keep = !clientClose && framing != BodyFraming.UntilClose; goto Next; }
+                    { keep = !clientClose && !closeBoth && framing != BodyFraming.UntilClose; goto Next; }
                 }
                 finally
                 {

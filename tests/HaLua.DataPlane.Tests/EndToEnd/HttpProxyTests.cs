@@ -600,6 +600,49 @@ public class HttpProxyTests
     }
 
     [Fact]
+    public async Task ConnectionModes_HttpServerClose_AndHttpClose()
+    {
+        await using var origin = new HttpOrigin();
+        await using var h = await HaluaProcess.StartAsync($$"""
+            defaults
+               mode http
+               timeout connect 1s
+               timeout client 3s
+               timeout server 3s
+            listen server_close
+               bind 127.0.0.1:{PORT0}
+               option http-server-close
+               server o 127.0.0.1:{{origin.Port}}
+            listen both_close
+               bind 127.0.0.1:{PORT1}
+               option httpclose
+               server o 127.0.0.1:{{origin.Port}}
+            """);
+
+        // http-server-close: the client keeps its connection, each request gets a new server connection.
+        using (var c = await RawHttpClient.ConnectAsync(h.Ports[0]))
+        {
+            for (int i = 0; i < 2; i++)
+            {
+                await c.SendAsync("GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\n\r\n");
+                Assert.Equal(200, (await c.ReadResponseAsync()).Status);
+            }
+        }
+
+        Assert.Equal(2, origin.Connections);
+        Assert.All(origin.Requests, r => Assert.Contains("connection: close\r\n", r.Head));
+        Assert.All(origin.Requests, r => Assert.DoesNotContain("keep-alive", r.Head));
+
+        // httpclose: the client is told and the connection ends after the response.
+        using var c2 = await RawHttpClient.ConnectAsync(h.Ports[1]);
+        await c2.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        var (status, head, _) = await c2.ReadResponseAsync();
+        Assert.Equal(200, status);
+        Assert.Contains("connection: close\r\n", head);
+        Assert.True(await c2.IsClosedAsync(TimeSpan.FromSeconds(2)));
+    }
+
+    [Fact]
     public async Task ModeMismatch_FrontendHttpBackendTcp_IsAConfigError()
     {
         var (dir, cfg, _) = HaluaProcess.Prepare("""
