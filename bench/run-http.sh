@@ -67,26 +67,4 @@ for round in $(seq 1 "$ROUNDS"); do
   lines+=("$(run_one halua "$WORK/halua/halua" -db)")
 done
 
-python3 - "$CONNS" "$TITLE" "${lines[@]}" <<'PY' | tee -a "$RESULTS/http-$WORKLOAD.txt"
-import sys, datetime, statistics
-def parse(line):
-    name, _, *kv = line.split()
-    return name, dict(x.split("=") for x in kv)
-conns, title = sys.argv[1], sys.argv[2]
-rows = [parse(a) for a in sys.argv[3:]]
-def per_cpu(r):
-    c = float(r['cpu'])
-    return float(r['rps']) / c if c > 0 else 0.0
-print(f"# {title} {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC: wrk -t1 -c{conns}, 1 worker vs nbthread 1")
-print(f"{'round':6}{'':10}{'req/s':>10}{'p50 us':>10}{'p99 us':>10}{'errors':>8}{'cpu':>7}{'req/cpu-s':>11}")
-ratios, cpu_ratios, p99s = [], [], []
-for i in range(0, len(rows), 2):
-    (hn, h), (ln, l) = rows[i], rows[i + 1]
-    for name, r in ((hn, h), (ln, l)):
-        print(f"{i // 2 + 1:<6}{name:10}{r['rps']:>10}{r['p50_us']:>10}{r['p99_us']:>10}{r['errors']:>8}{r['cpu']:>7}{per_cpu(r):>11.0f}")
-    ratios.append(float(l['rps']) / float(h['rps']))
-    cpu_ratios.append(per_cpu(l) / max(1.0, per_cpu(h)))
-    p99s.append(float(l['p99_us']) / max(1.0, float(h['p99_us'])))
-print(f"rounds' req/s ratios: {' '.join(f'{r:.2f}' for r in ratios)}")
-print(f"ratio HaLua/HAProxy (median of {len(ratios)} rounds): req/s {statistics.median(ratios):.2f}   req per CPU-second {statistics.median(cpu_ratios):.2f}   p99 {statistics.median(p99s):.2f}")
-PY
+python3 "$BENCH_ROOT/summarize.py" "$TITLE: wrk -t1 -c$CONNS, 1 worker vs nbthread 1" req rps "${lines[@]}" | tee -a "$RESULTS/http-$WORKLOAD.txt"

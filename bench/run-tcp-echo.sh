@@ -40,27 +40,4 @@ for round in $(seq 1 "$ROUNDS"); do
   lines+=("$(run_one halua "$WORK/halua/halua" -db)")
 done
 
-python3 - "$CONNS" "${lines[@]}" <<'PY' | tee -a "$RESULTS/tcp-echo.txt"
-import sys, datetime, statistics
-def parse(line):
-    name, _, *kv = line.split()
-    return name, dict(x.split("=") for x in kv)
-conns = sys.argv[1]
-rows = [parse(a) for a in sys.argv[2:]]
-def per_cpu(r):
-    c = float(r['cpu'])
-    return float(r['rtps']) / c if c > 0 else 0.0
-print(f"# tcp-echo {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC: Lua TCP echo, {conns} conns x 16-byte lines, 1 worker vs nbthread 1")
-print(f"{'round':6}{'':10}{'rt/s':>10}{'p50 us':>10}{'p99 us':>10}{'errors':>8}{'cpu':>7}{'rt/cpu-s':>10}")
-ratios, cpu_ratios, p99s = [], [], []
-for i in range(0, len(rows), 2):
-    (hn, h), (ln, l) = rows[i], rows[i + 1]
-    for name, r in ((hn, h), (ln, l)):
-        print(f"{i // 2 + 1:<6}{name:10}{r['rtps']:>10}{r['p50_us']:>10}{r['p99_us']:>10}{r['errors']:>8}{r['cpu']:>7}{per_cpu(r):>10.0f}")
-    ratios.append(float(l['rtps']) / float(h['rtps']))
-    cpu_ratios.append(per_cpu(l) / max(1.0, per_cpu(h)))
-    p99s.append(float(l['p99_us']) / max(1.0, float(h['p99_us'])))
-print(f"rounds' rt/s ratios: {' '.join(f'{r:.2f}' for r in ratios)}")
-print(f"ratio HaLua/HAProxy (median of {len(ratios)} rounds): rt/s {statistics.median(ratios):.2f}   rt per CPU-second {statistics.median(cpu_ratios):.2f}   p99 {statistics.median(p99s):.2f}")
-print("(cpu: share of one core the server used while measured; the load generator is pinned to the other core)")
-PY
+python3 "$BENCH_ROOT/summarize.py" "tcp-echo: Lua TCP echo, $CONNS conns x 16-byte lines, 1 worker vs nbthread 1" rt rtps "${lines[@]}" | tee -a "$RESULTS/tcp-echo.txt"
