@@ -8,6 +8,9 @@ internal interface ILuaSliceOwner
     ValueTask AfterSliceAsync();
 }
 
+/// <summary>Pushes the arguments of a new execution on its thread (the caller holds the gate); returns how many.</summary>
+internal delegate int LuaArgumentPusher<in TArg>(IntPtr thread, LuaState state, TArg arg);
+
 /// <summary>The resume loops: synchronous (body, init, fetch, converter) and asynchronous (task, action, service).</summary>
 internal static class LuaRunner
 {
@@ -101,24 +104,49 @@ internal static class LuaRunner
     }
 
     /// <summary>Runs a core.register_task function until it returns or the engine stops.</summary>
-    public static async Task RunTaskAsync(LuaFunctionRef fn, TimeSpan budget, CancellationToken stopping)
+    public static Task RunTaskAsync(LuaFunctionRef fn, TimeSpan budget, CancellationToken stopping)
+        => RunFunctionAsync<object?>(fn, LuaContextKind.Task, "task", budget, null, null, null, null, "task failed", stopping);
+
+    /// <summary>
+    /// One registered function as a new coroutine (service, action, task): the execution is made
+    /// and its arguments pushed under the state's gate, it runs to its end without blocking a
+    /// thread, a failure (error, timeout, out of memory) is logged with its traceback, and the
+    /// coroutine goes back to the state.
+    /// </summary>
+    public static async Task<LuaOutcome> RunFunctionAsync<TArg>(
+        LuaFunctionRef fn,
+        LuaContextKind kind,
+        string name,
+        TimeSpan budget,
+        object? owner,
+        ILuaSliceOwner? sliceOwner,
+        TArg arg,
+        LuaArgumentPusher<TArg>? pushArguments,
+        string failure,
+        CancellationToken cancellationToken)
     {
         var st = fn.State;
         LuaExecution exec;
         await st.EnterAsync().ConfigureAwait(false);
         try
         {
-            exec = st.NewExecution(fn.Ref, LuaContextKind.Task, "task", budget);
+            exec = st.NewExecution(fn.Ref, kind, name, budget);
+            if (pushArguments is not null)
+            {
+                exec.SetArgumentCount(pushArguments(exec.Thread, st, arg));
+            }
+
+            exec.Owner = owner;
         }
         finally
         {
             st.Exit();
         }
 
-        var outcome = await RunAsync(exec, null, stopping).ConfigureAwait(false);
+        var outcome = await RunAsync(exec, sliceOwner, cancellationToken).ConfigureAwait(false);
         if (outcome is LuaOutcome.Error or LuaOutcome.Timeout or LuaOutcome.OutOfMemory)
         {
-            ProcessLog.Instance.Alert(exec.ErrorMessage ?? "task failed");
+            ProcessLog.Instance.Alert(exec.ErrorMessage ?? failure);
         }
 
         await st.EnterAsync().ConfigureAwait(false);
@@ -130,5 +158,7 @@ internal static class LuaRunner
         {
             st.Exit();
         }
+
+        return outcome;
     }
 }

@@ -226,42 +226,20 @@ internal sealed partial class TcpStream
     private async Task RunActionAsync(TcpRule rule, LuaActionTargets phase)
     {
         var fn = rule.Lua!.For(_worker);
-        var st = fn.State;
         _txn ??= new TxnContext(this, _priv) { Samples = this };
         _txn.Phase = phase;
-        LuaExecution exec;
-        await st.EnterAsync().ConfigureAwait(false);
-        try
-        {
-            exec = st.NewExecution(fn.Ref, LuaContextKind.Action, fn.Name, _generation.Lua.Settings.SessionTimeout);
-            TxnClass.Push(exec.Thread, st, _txn);
-            foreach (var arg in rule.Args)
+        await LuaRunner.RunFunctionAsync(
+            fn, LuaContextKind.Action, fn.Name, _generation.Lua.Settings.SessionTimeout, _txn, _txn, (_txn, rule.Args),
+            static (thread, st, a) =>
             {
-                LuaStack.PushString(exec.Thread, arg);
-            }
+                TxnClass.Push(thread, st, a._txn);
+                foreach (var arg in a.Args)
+                {
+                    LuaStack.PushString(thread, arg);
+                }
 
-            exec.SetArgumentCount(1 + rule.Args.Count);
-            exec.Owner = _txn;
-        }
-        finally
-        {
-            st.Exit();
-        }
-
-        var outcome = await LuaRunner.RunAsync(exec, _txn, _idle!.Token).ConfigureAwait(false);
-        if (outcome is LuaOutcome.Error or LuaOutcome.Timeout or LuaOutcome.OutOfMemory)
-        {
-            ProcessLog.Instance.Alert(exec.ErrorMessage ?? $"Lua action '{fn.Name}' failed");
-        }
-
-        await st.EnterAsync().ConfigureAwait(false);
-        try
-        {
-            exec.Release();
-        }
-        finally
-        {
-            st.Exit();
-        }
+                return 1 + a.Args.Count;
+            },
+            $"Lua action '{fn.Name}' failed", _idle!.Token).ConfigureAwait(false);
     }
 }

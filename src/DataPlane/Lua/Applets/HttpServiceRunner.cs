@@ -1,4 +1,3 @@
-using HaLua.DataPlane.Logging;
 using HaLua.DataPlane.Lua.Classes;
 using HaLua.DataPlane.Samples;
 
@@ -22,37 +21,15 @@ internal static class HttpServiceRunner
     {
         var priv = new LuaPrivSlot();
         var ctx = new HttpAppletContext(applet, priv) { Samples = samples };
-        var st = fn.State;
-        LuaExecution exec;
-        await st.EnterAsync().ConfigureAwait(false);
-        try
-        {
-            exec = st.NewExecution(fn.Ref, LuaContextKind.Service, fn.Name, serviceTimeout);
-            AppletHttpClass.Push(exec.Thread, st, ctx, request);
-            exec.SetArgumentCount(1);
-            exec.Owner = ctx;
-        }
-        finally
-        {
-            st.Exit();
-        }
-
-        var outcome = await LuaRunner.RunAsync(exec, applet, cancellationToken).ConfigureAwait(false);
+        var outcome = await LuaRunner.RunFunctionAsync(
+            fn, LuaContextKind.Service, fn.Name, serviceTimeout, ctx, applet, (ctx, request),
+            static (thread, st, a) =>
+            {
+                AppletHttpClass.Push(thread, st, a.ctx, a.request);
+                return 1;
+            },
+            $"Lua service '{fn.Name}' failed", cancellationToken).ConfigureAwait(false);
         bool failed = outcome is LuaOutcome.Error or LuaOutcome.Timeout or LuaOutcome.OutOfMemory;
-        if (failed)
-        {
-            ProcessLog.Instance.Alert(exec.ErrorMessage ?? $"Lua service '{fn.Name}' failed");
-        }
-
-        await st.EnterAsync().ConfigureAwait(false);
-        try
-        {
-            exec.Release();
-        }
-        finally
-        {
-            st.Exit();
-        }
 
         await priv.ReleaseAsync().ConfigureAwait(false);
         await applet.FinishAsync(failed).ConfigureAwait(false);

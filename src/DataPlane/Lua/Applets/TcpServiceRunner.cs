@@ -1,5 +1,3 @@
-using System.Net.Sockets;
-using HaLua.DataPlane.Logging;
 using HaLua.DataPlane.Lua.Classes;
 using HaLua.DataPlane.Samples;
 
@@ -32,37 +30,14 @@ internal static class TcpServiceRunner
 
         priv ??= new LuaPrivSlot();
         var ctx = new TcpAppletContext(applet, priv) { Samples = samples };
-        var st = fn.State;
-        LuaExecution exec;
-        await st.EnterAsync().ConfigureAwait(false);
-        try
-        {
-            exec = st.NewExecution(fn.Ref, LuaContextKind.Service, fn.Name, serviceTimeout);
-            AppletTcpClass.Push(exec.Thread, st, ctx);
-            exec.SetArgumentCount(1);
-            exec.Owner = ctx;
-        }
-        finally
-        {
-            st.Exit();
-        }
-
-        var outcome = await LuaRunner.RunAsync(exec, applet, cancellationToken).ConfigureAwait(false);
-        if (outcome is LuaOutcome.Error or LuaOutcome.Timeout or LuaOutcome.OutOfMemory)
-        {
-            ProcessLog.Instance.Alert(exec.ErrorMessage ?? $"Lua service '{fn.Name}' failed");
-        }
-
-        await st.EnterAsync().ConfigureAwait(false);
-        try
-        {
-            exec.Release();
-        }
-        finally
-        {
-            st.Exit();
-        }
-
+        var outcome = await LuaRunner.RunFunctionAsync(
+            fn, LuaContextKind.Service, fn.Name, serviceTimeout, ctx, applet, ctx,
+            static (thread, st, c) =>
+            {
+                AppletTcpClass.Push(thread, st, c);
+                return 1;
+            },
+            $"Lua service '{fn.Name}' failed", cancellationToken).ConfigureAwait(false);
         await priv.ReleaseAsync().ConfigureAwait(false);
         onBytes?.Invoke(applet.BytesIn, applet.BytesOut);
         return outcome;
