@@ -12,7 +12,7 @@ namespace HaLua.DataPlane.Lua.Applets;
 /// chunked and each slice's sends become a chunk (spec, AppletHTTP.add_header). Output is flushed
 /// once per resume slice; the head goes with the first body bytes.
 /// </summary>
-internal sealed class HttpApplet : ILuaWaitable, ILuaSliceOwner, IDisposable
+internal sealed class HttpApplet : ILuaWaitable, ILuaSliceOwner, IAppletInput, IDisposable
 {
     private const int OutputHighWater = 64 * 1024;
 

@@ -123,19 +123,7 @@ internal static unsafe class AppletHttpClass
     {
         var ctx = LuaCallback.Self<HttpAppletContext>(L, 1, "AppletHTTP.getline");
         var exec = LuaCallback.Require(st, LuaContextKind.Service, "AppletHTTP.getline");
-        var applet = ctx.Applet;
-        var input = applet.Input;
-        int nl = input.IndexOf((byte)'\n');
-        if (nl >= 0 || applet.InputClosed)
-        {
-            int n = nl >= 0 ? nl + 1 : input.Length;
-            LuaStack.PushBytes(L, input[..n]);
-            applet.Consume(n);
-            return 1;
-        }
-
-        applet.WaitForInput(exec);
-        return LuaStack.Yield(L);
+        return AppletInput.Getline(L, exec, ctx.Applet);
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
@@ -145,19 +133,7 @@ internal static unsafe class AppletHttpClass
     {
         var ctx = LuaCallback.Self<HttpAppletContext>(L, 1, "AppletHTTP.receive");
         var exec = LuaCallback.Require(st, LuaContextKind.Service, "AppletHTTP.receive");
-        var applet = ctx.Applet;
-        var input = applet.Input;
-        long size = LuaCallback.OptInteger(L, 2, "AppletHTTP.receive", -1);
-        if ((size >= 0 && input.Length >= size) || applet.InputClosed)
-        {
-            int n = size >= 0 ? (int)Math.Min(size, input.Length) : input.Length;
-            LuaStack.PushBytes(L, input[..n]);
-            applet.Consume(n);
-            return 1;
-        }
-
-        applet.WaitForInput(exec);
-        return LuaStack.Yield(L);
+        return AppletInput.Receive(L, exec, ctx.Applet, LuaCallback.OptInteger(L, 2, "AppletHTTP.receive", -1));
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]

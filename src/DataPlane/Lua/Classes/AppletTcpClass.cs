@@ -30,25 +30,7 @@ internal static unsafe class AppletTcpClass
     {
         var ctx = LuaCallback.Self<TcpAppletContext>(L, 1, "AppletTCP.getline");
         var exec = LuaCallback.Require(st, LuaContextKind.Service | LuaContextKind.Cli, "AppletTCP.getline");
-        var applet = ctx.Applet;
-        var input = applet.Input;
-        int nl = input.IndexOf((byte)'\n');
-        if (nl >= 0)
-        {
-            LuaStack.PushBytes(L, input[..(nl + 1)]);
-            applet.Consume(nl + 1);
-            return 1;
-        }
-
-        if (applet.InputClosed)
-        {
-            LuaStack.PushBytes(L, input);
-            applet.Consume(input.Length);
-            return 1;
-        }
-
-        applet.WaitForInput(exec);
-        return LuaStack.Yield(L);
+        return AppletInput.Getline(L, exec, ctx.Applet);
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
@@ -58,25 +40,7 @@ internal static unsafe class AppletTcpClass
     {
         var ctx = LuaCallback.Self<TcpAppletContext>(L, 1, "AppletTCP.receive");
         var exec = LuaCallback.Require(st, LuaContextKind.Service | LuaContextKind.Cli, "AppletTCP.receive");
-        var applet = ctx.Applet;
-        var input = applet.Input;
-        long size = LuaCallback.OptInteger(L, 2, "AppletTCP.receive", -1);
-        if (size >= 0 && input.Length >= size)
-        {
-            LuaStack.PushBytes(L, input[..(int)size]);
-            applet.Consume((int)size);
-            return 1;
-        }
-
-        if (applet.InputClosed)
-        {
-            LuaStack.PushBytes(L, input);
-            applet.Consume(input.Length);
-            return 1;
-        }
-
-        applet.WaitForInput(exec);
-        return LuaStack.Yield(L);
+        return AppletInput.Receive(L, exec, ctx.Applet, LuaCallback.OptInteger(L, 2, "AppletTCP.receive", -1));
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
