@@ -106,13 +106,7 @@ internal sealed class HttpApplet : ILuaWaitable, ILuaSliceOwner, IAppletInput, I
 
     private void Append(ReadOnlySpan<byte> data)
     {
-        if (_outLen + data.Length > _out.Length)
-        {
-            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_out.Length * 2, _outLen + data.Length));
-            _out.AsSpan(0, _outLen).CopyTo(bigger);
-            ArrayPool<byte>.Shared.Return(_out);
-            _out = bigger;
-        }
+        PooledBytes.Grow(ref _out, _outLen, _outLen + data.Length);
 
         data.CopyTo(_out.AsSpan(_outLen));
         _outLen += data.Length;

@@ -52,13 +52,7 @@ internal sealed class TcpApplet : ILuaWaitable, ILuaSliceOwner, IAppletInput, ID
     /// <summary>Input that arrived before the applet started (read by earlier rules).</summary>
     public void Prepend(ReadOnlySpan<byte> data)
     {
-        if (_inEnd + data.Length > _in.Length)
-        {
-            var bigger = ArrayPool<byte>.Shared.Rent(_inEnd + data.Length);
-            _in.AsSpan(0, _inEnd).CopyTo(bigger);
-            ArrayPool<byte>.Shared.Return(_in);
-            _in = bigger;
-        }
+        PooledBytes.Grow(ref _in, _inEnd, _inEnd + data.Length);
 
         _in.AsSpan(_inStart, _inEnd - _inStart).CopyTo(_in.AsSpan(_inStart + data.Length));
         data.CopyTo(_in.AsSpan(_inStart));
@@ -75,13 +69,7 @@ internal sealed class TcpApplet : ILuaWaitable, ILuaSliceOwner, IAppletInput, ID
     /// <summary>Appends to the output; true when the script should wait for the client to drain it.</summary>
     public bool Send(ReadOnlySpan<byte> data, LuaExecution exec)
     {
-        if (_outLen + data.Length > _out.Length)
-        {
-            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_out.Length * 2, _outLen + data.Length));
-            _out.AsSpan(0, _outLen).CopyTo(bigger);
-            ArrayPool<byte>.Shared.Return(_out);
-            _out = bigger;
-        }
+        PooledBytes.Grow(ref _out, _outLen, _outLen + data.Length);
 
         data.CopyTo(_out.AsSpan(_outLen));
         _outLen += data.Length;
@@ -147,13 +135,8 @@ internal sealed class TcpApplet : ILuaWaitable, ILuaSliceOwner, IAppletInput, ID
             _inStart = 0;
         }
 
-        if (_inEnd == _in.Length)
-        {
-            var bigger = ArrayPool<byte>.Shared.Rent(_in.Length * 2);
-            _in.AsSpan(0, _inEnd).CopyTo(bigger);
-            ArrayPool<byte>.Shared.Return(_in);
-            _in = bigger;
-        }
+        // A full buffer doubles: the script waits for more than it holds.
+        PooledBytes.Grow(ref _in, _inEnd, _inEnd + 1);
 
         var pending = _socket.ReceiveAsync(_in.AsMemory(_inEnd), cancellationToken);
         if (pending.IsCompletedSuccessfully)
