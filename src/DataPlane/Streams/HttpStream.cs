@@ -39,7 +39,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
     private Connection? _server;
     private ServerState? _serverConnectedTo;
     private bool _abort;
-    private List<(string Name, string Value)>? _edits;
+    private readonly HeaderEdits _edits = new();
     private int _newStatus;
     private string? _newReason;
     private int? _pendingResponseStatus;
@@ -207,7 +207,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
 
             bool keep;
                 _currentRequest = req;
-                _edits = null;
+                _edits.Reset();
                 _backend = null;
                 var answered = await RunHttpRequestRulesAsync(_frontend, req).ConfigureAwait(false);
                 if (answered is { } keepAfterAnswer)
@@ -241,12 +241,10 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                 var connectionMode = (Config.HttpConnectionMode)Math.Max((int)_frontend.Config.HttpConnectionMode, (int)bePx.Config.HttpConnectionMode);
                 if (connectionMode != Config.HttpConnectionMode.KeepAlive && !_request.Upgrade)
                 {
-                    var list = Edits();
-                    list.RemoveAll(f => string.Equals(f.Name, "connection", StringComparison.OrdinalIgnoreCase));
-                    list.Add(("connection", "close"));
+                    _edits.Set(_request, RequestBytes, "connection", "close");
                 }
 
-                byte[]? rewritten = _edits is not null || _frontend.Config.ForwardFor || bePx.Config.ForwardFor ? RewriteHead(req) : null;
+                byte[]? rewritten = _edits.Changed || _frontend.Config.ForwardFor || bePx.Config.ForwardFor ? RewriteHead(req) : null;
                 _currentRequest = null;
 
                 if (!await ConnectAsync(bePx, be).ConfigureAwait(false))
@@ -406,19 +404,17 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                     {
                         // http-response rules: the backend's, then the frontend's (as HAProxy).
                         _currentResponse = res;
-                        _edits = null;
+                        _edits.Reset();
                         _newStatus = 0;
                         bool denied = (bePx != _frontend && !await RunHttpResponseRulesAsync(bePx).ConfigureAwait(false))
                             || !await RunHttpResponseRulesAsync(_frontend).ConfigureAwait(false);
                         if (closeBoth && !denied)
                         {
                             // httpclose: the client is told too.
-                            var list = ResponseEdits();
-                            list.RemoveAll(f => string.Equals(f.Name, "connection", StringComparison.OrdinalIgnoreCase));
-                            list.Add(("connection", "close"));
+                            _edits.Set(_response, ResponseBytes, "connection", "close");
                         }
 
-                        byte[]? rewrittenResponse = !denied && (_edits is not null || _newStatus != 0) ? RewriteResponseHead(res) : null;
+                        byte[]? rewrittenResponse = !denied && (_edits.Changed || _newStatus != 0) ? RewriteResponseHead(res) : null;
                         _currentResponse = null;
                         if (denied)
                         {
@@ -816,20 +812,8 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
 
                     return await AnswerAsync(HttpResponses.Redirect(rule.Status, target), req).ConfigureAwait(false);
 
-                case Config.HttpRuleKind.DelHeader:
-                    Edits().RemoveAll(f => string.Equals(f.Name, rule.Name, StringComparison.OrdinalIgnoreCase));
-                    break;
-
-                case Config.HttpRuleKind.SetHeader:
-                    string setValue = rule.Value!.Evaluate(this);
-                    var list = Edits();
-                    list.RemoveAll(f => string.Equals(f.Name, rule.Name, StringComparison.OrdinalIgnoreCase));
-                    list.Add((rule.Name!, setValue));
-                    break;
-
-                case Config.HttpRuleKind.AddHeader:
-                    string addValue = rule.Value!.Evaluate(this);
-                    Edits().Add((rule.Name!, addValue));
+                case Config.HttpRuleKind.DelHeader or Config.HttpRuleKind.SetHeader or Config.HttpRuleKind.AddHeader:
+                    EditHeader(rule, _request, RequestBytes);
                     break;
             }
         }
@@ -897,20 +881,8 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                     _newReason = rule.Value?.Evaluate(this);
                     break;
 
-                case Config.HttpRuleKind.DelHeader:
-                    ResponseEdits().RemoveAll(f => string.Equals(f.Name, rule.Name, StringComparison.OrdinalIgnoreCase));
-                    break;
-
-                case Config.HttpRuleKind.SetHeader:
-                    string setValue = rule.Value!.Evaluate(this);
-                    var list = ResponseEdits();
-                    list.RemoveAll(f => string.Equals(f.Name, rule.Name, StringComparison.OrdinalIgnoreCase));
-                    list.Add((rule.Name!, setValue));
-                    break;
-
-                case Config.HttpRuleKind.AddHeader:
-                    string addValue = rule.Value!.Evaluate(this);
-                    ResponseEdits().Add((rule.Name!, addValue));
+                case Config.HttpRuleKind.DelHeader or Config.HttpRuleKind.SetHeader or Config.HttpRuleKind.AddHeader:
+                    EditHeader(rule, _response, ResponseBytes);
                     break;
             }
         }
@@ -918,19 +890,21 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
         return true;
     }
 
-    private List<(string Name, string Value)> ResponseEdits()
+    /// <summary>A set-header, add-header or del-header rule on a head (its value evaluated now, as HAProxy).</summary>
+    private void EditHeader(HttpRule rule, HttpHead head, ReadOnlySpan<byte> bytes)
     {
-        if (_edits is null)
+        switch (rule.Kind)
         {
-            var bytes = ResponseBytes;
-            _edits = new List<(string, string)>(_response.FieldCount + 4);
-            foreach (var f in _response.Fields)
-            {
-                _edits.Add((System.Text.Encoding.Latin1.GetString(f.Name(bytes)), System.Text.Encoding.Latin1.GetString(f.Value(bytes))));
-            }
+            case Config.HttpRuleKind.DelHeader:
+                _edits.Delete(head, bytes, rule.Name!);
+                break;
+            case Config.HttpRuleKind.SetHeader:
+                _edits.Set(head, bytes, rule.Name!, rule.Value!.Evaluate(this));
+                break;
+            default:
+                _edits.Add(head, bytes, rule.Name!, rule.Value!.Evaluate(this));
+                break;
         }
-
-        return _edits;
     }
 
     /// <summary>The response head with the rules' status and header edits.</summary>
@@ -941,39 +915,9 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
         string reason = _newStatus != 0 ? _newReason ?? HttpResponses.Reason(status) : System.Text.Encoding.Latin1.GetString(bytes[_response.Reason]);
         var sb = new System.Text.StringBuilder(_response.Length + 64);
         sb.Append(_response.Version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ").Append(status).Append(' ').Append(reason).Append("\r\n");
-        if (_edits is not null)
-        {
-            foreach (var (name, value) in _edits)
-            {
-                sb.Append(name).Append(": ").Append(value).Append("\r\n");
-            }
-        }
-        else
-        {
-            foreach (var f in _response.Fields)
-            {
-                sb.Append(System.Text.Encoding.Latin1.GetString(f.Name(bytes))).Append(": ")
-                  .Append(System.Text.Encoding.Latin1.GetString(f.Value(bytes))).Append("\r\n");
-            }
-        }
+        _edits.AppendFields(sb, _response, bytes);
 
         return System.Text.Encoding.Latin1.GetBytes(sb.Append("\r\n").ToString());
-    }
-
-    /// <summary>The request's header fields as a list the rules edit (made on the first edit).</summary>
-    private List<(string Name, string Value)> Edits()
-    {
-        if (_edits is null)
-        {
-            var bytes = RequestBytes;
-            _edits = new List<(string, string)>(_request.FieldCount + 4);
-            foreach (var f in _request.Fields)
-            {
-                _edits.Add((System.Text.Encoding.Latin1.GetString(f.Name(bytes)), System.Text.Encoding.Latin1.GetString(f.Value(bytes))));
-            }
-        }
-
-        return _edits;
     }
 
     /// <summary>The head with the rules' edits and X-Forwarded-For (option forwardfor).</summary>
@@ -984,21 +928,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
         sb.Append(System.Text.Encoding.Latin1.GetString(bytes[_request.Method])).Append(' ')
           .Append(System.Text.Encoding.Latin1.GetString(bytes[_request.Target])).Append(' ')
           .Append(_request.Version == 10 ? "HTTP/1.0" : "HTTP/1.1").Append("\r\n");
-        if (_edits is not null)
-        {
-            foreach (var (name, value) in _edits)
-            {
-                sb.Append(name).Append(": ").Append(value).Append("\r\n");
-            }
-        }
-        else
-        {
-            foreach (var f in _request.Fields)
-            {
-                sb.Append(System.Text.Encoding.Latin1.GetString(f.Name(bytes))).Append(": ")
-                  .Append(System.Text.Encoding.Latin1.GetString(f.Value(bytes))).Append("\r\n");
-            }
-        }
+        _edits.AppendFields(sb, _request, bytes);
 
         if ((_frontend.Config.ForwardFor || _backend?.Config.ForwardFor == true) && Source is { } src)
         {
