@@ -29,57 +29,19 @@ internal sealed partial class ConfigParser
         return (w[1], [.. w.Skip(2).Take(condAt - 2)], cond);
     }
 
-    private void ParseHttpResponse(ConfigLine line, ProxyBuilder px)
+    private void ParseHttpRequest(ConfigLine line, ProxyBuilder px) => ParseHttpRule(line, px, response: false);
+
+    private void ParseHttpResponse(ConfigLine line, ProxyBuilder px) => ParseHttpRule(line, px, response: true);
+
+    /// <summary>
+    /// One http-request or http-response rule. Both take allow, deny and the header actions; only
+    /// requests take return, redirect and use-service, only responses set-status.
+    /// </summary>
+    private void ParseHttpRule(ConfigLine line, ProxyBuilder px, bool response)
     {
-        const string kw = "http-response";
-        if (RuleHead(line, kw, HttpResponseActions) is not var (action, args, cond))
-        {
-            return;
-        }
-
-        var loc = line.Location;
-        HttpRuleConfig? rule = null;
-        switch (action)
-        {
-            case "allow" when args.Count == 0:
-                rule = new HttpRuleConfig(HttpRuleKind.Allow, null, null, 0, null, null, cond, loc);
-                break;
-            case "deny":
-                int status = 502;
-                if (args.Count == 2 && args[0] == "deny_status" && ConfigValues.TryParseInt(args[1], 200, 599, out status) || args.Count == 0)
-                {
-                    rule = new HttpRuleConfig(HttpRuleKind.Deny, null, null, args.Count == 0 ? 502 : status, null, null, cond, loc);
-                }
-
-                break;
-            case "set-status":
-                if ((args.Count == 1 || (args.Count == 3 && args[1] == "reason")) && ConfigValues.TryParseInt(args[0], 100, 999, out int code))
-                {
-                    rule = new HttpRuleConfig(HttpRuleKind.SetStatus, null, args.Count == 3 ? args[2] : null, code, null, null, cond, loc);
-                }
-
-                break;
-            case "set-header" or "add-header" when args.Count == 2:
-                rule = new HttpRuleConfig(action == "set-header" ? HttpRuleKind.SetHeader : HttpRuleKind.AddHeader, args[0], args[1], 0, null, null, cond, loc);
-                break;
-            case "del-header" when args.Count == 1:
-                rule = new HttpRuleConfig(HttpRuleKind.DelHeader, args[0], null, 0, null, null, cond, loc);
-                break;
-        }
-
-        if (rule is null)
-        {
-            Error(loc, $"{kw} {action}", $"invalid or unsupported action (supported: {HttpResponseActions})");
-            return;
-        }
-
-        px.HttpResponseRules.Add(rule);
-    }
-
-    private void ParseHttpRequest(ConfigLine line, ProxyBuilder px)
-    {
-        const string kw = "http-request";
-        if (RuleHead(line, kw, HttpRequestActions) is not var (action, args, cond))
+        string kw = response ? "http-response" : "http-request";
+        string actions = response ? HttpResponseActions : HttpRequestActions;
+        if (RuleHead(line, kw, actions) is not var (action, args, cond))
         {
             return;
         }
@@ -88,24 +50,30 @@ internal sealed partial class ConfigParser
         HttpRuleConfig? rule = action switch
         {
             "allow" => args.Count == 0 ? new HttpRuleConfig(HttpRuleKind.Allow, null, null, 0, null, null, cond, loc) : Unexpected(args[0]),
-            "deny" => ParseDeny(args, cond, loc),
-            "return" => ParseReturn(args, cond, loc),
-            "redirect" => ParseRedirect(args, cond, loc),
+            "deny" => ParseDeny(args, response ? 502 : 403, cond, loc),
             "set-header" or "add-header" => args.Count == 2
                 ? new HttpRuleConfig(action == "set-header" ? HttpRuleKind.SetHeader : HttpRuleKind.AddHeader, args[0], args[1], 0, null, null, cond, loc)
                 : Bad($"'{action}' expects <name> <fmt>"),
-            "use-service" => args.Count == 1 && args[0].StartsWith("lua.", StringComparison.Ordinal) && args[0].Length > 4
-                ? new HttpRuleConfig(HttpRuleKind.UseService, args[0][4..], null, 0, null, null, cond, loc)
-                : Bad("'use-service' expects one service name 'lua.<name>'"),
             "del-header" => args.Count == 1
                 ? new HttpRuleConfig(HttpRuleKind.DelHeader, args[0], null, 0, null, null, cond, loc)
                 : Bad("'del-header' expects <name> (matching options are not supported yet)"),
-            _ => Bad($"action '{action}' is not supported yet by HaLua ({HttpRequestActions})"),
+            "return" when !response => ParseReturn(args, cond, loc),
+            "redirect" when !response => ParseRedirect(args, cond, loc),
+            "use-service" when !response => args.Count == 1 && args[0].StartsWith("lua.", StringComparison.Ordinal) && args[0].Length > 4
+                ? new HttpRuleConfig(HttpRuleKind.UseService, args[0][4..], null, 0, null, null, cond, loc)
+                : Bad("'use-service' expects one service name 'lua.<name>'"),
+            "set-status" when response => ParseSetStatus(args, cond, loc),
+            _ => Bad($"action '{action}' is not supported yet by HaLua ({actions})"),
         };
         if (rule is not null)
         {
-            px.HttpRequestRules.Add(rule);
+            (response ? px.HttpResponseRules : px.HttpRequestRules).Add(rule);
         }
+
+        HttpRuleConfig? ParseSetStatus(List<string> a, ConditionConfig? c, SourceLocation l)
+            => (a.Count == 1 || (a.Count == 3 && a[1] == "reason")) && ConfigValues.TryParseInt(a[0], 100, 999, out int code)
+                ? new HttpRuleConfig(HttpRuleKind.SetStatus, null, a.Count == 3 ? a[2] : null, code, null, null, c, l)
+                : Bad("expects <code> [reason <text>]");
 
         HttpRuleConfig? Unexpected(string arg) => Bad($"unexpected argument '{arg}' after '{action}'");
 
@@ -115,9 +83,8 @@ internal sealed partial class ConfigParser
             return null;
         }
 
-        HttpRuleConfig? ParseDeny(List<string> a, ConditionConfig? c, SourceLocation l)
+        HttpRuleConfig? ParseDeny(List<string> a, int status, ConditionConfig? c, SourceLocation l)
         {
-            int status = 403;
             for (int i = 0; i < a.Count; i++)
             {
                 if (a[i] == "deny_status" && i + 1 < a.Count && ConfigValues.TryParseInt(a[i + 1], 200, 599, out status))
