@@ -14,11 +14,7 @@ internal interface IHttpRequestView
     /// <summary>10 or 11.</summary>
     int Version { get; }
 
-    int HeaderCount { get; }
-
-    ReadOnlySpan<byte> HeaderName(int index);
-
-    ReadOnlySpan<byte> HeaderValue(int index);
+    HttpHeaderView Headers { get; }
 }
 
 /// <summary>What response fetches read of the response being processed (http-response rules).</summary>
@@ -27,11 +23,19 @@ internal interface IHttpResponseView
     /// <summary>The status, or 0 when there is no response yet.</summary>
     int ResponseStatus { get; }
 
-    int ResponseHeaderCount { get; }
+    HttpHeaderView ResponseHeaders { get; }
+}
 
-    ReadOnlySpan<byte> ResponseHeaderName(int index);
+/// <summary>The header fields of a parsed head, over the bytes it was parsed from.</summary>
+internal readonly ref struct HttpHeaderView(HaLua.DataPlane.Http.HttpHead? head, ReadOnlySpan<byte> bytes)
+{
+    private readonly ReadOnlySpan<byte> _bytes = bytes;
 
-    ReadOnlySpan<byte> ResponseHeaderValue(int index);
+    public int Count => head?.FieldCount ?? 0;
+
+    public ReadOnlySpan<byte> Name(int index) => head!.Fields[index].Name(_bytes);
+
+    public ReadOnlySpan<byte> Value(int index) => head!.Fields[index].Value(_bytes);
 }
 
 /// <summary>
@@ -56,33 +60,7 @@ internal static class HttpFetches
                 return false;
             }
 
-            var values = new List<string>();
-            var wanted = a.Count > 0 ? Encoding.ASCII.GetBytes(a[0]) : null;
-            for (int i = 0; i < h.ResponseHeaderCount; i++)
-            {
-                if (wanted is null || Ascii.EqualsIgnoreCase(h.ResponseHeaderName(i), wanted))
-                {
-                    foreach (var part in Encoding.Latin1.GetString(h.ResponseHeaderValue(i)).Split(','))
-                    {
-                        values.Add(part.Trim(' ', '\t'));
-                    }
-                }
-            }
-
-            int occ = -1;
-            if (a.Count > 1 && !int.TryParse(a[1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out occ))
-            {
-                return false;
-            }
-
-            int index = occ > 0 ? occ - 1 : values.Count + (occ == 0 ? -1 : occ);
-            if ((uint)index >= (uint)values.Count)
-            {
-                return false;
-            }
-
-            v = Sample.FromString(values[index]);
-            return true;
+            return Header(h.ResponseHeaders, a, splitCommas: true, out v);
         }));
         r.Add(new FetchDescriptor("method", 0, 0, SampleType.Str, (ISampleContext c, IReadOnlyList<string> a, out Sample v) => Str(c, h => h.Method, out v)));
         r.Add(new FetchDescriptor("url", 0, 0, SampleType.Str, (ISampleContext c, IReadOnlyList<string> a, out Sample v) => Str(c, h => h.Target, out v)));
@@ -112,7 +90,7 @@ internal static class HttpFetches
                 return false;
             }
 
-            var host = Occurrence(h, "host", -1, splitCommas: false);
+            var host = Occurrence(h.Headers, "host", -1, splitCommas: false);
             v = Sample.FromString((host ?? "") + Latin1(Path(h.Target)));
             return true;
         }));
@@ -137,7 +115,7 @@ internal static class HttpFetches
                     return false;
                 }
 
-                v = Sample.FromInt(Values(h, a.Count > 0 ? a[0] : null, splitCommas: true).Count);
+                v = Sample.FromInt(Values(h.Headers, a.Count > 0 ? a[0] : null, splitCommas: true).Count);
                 return true;
             }));
         }
@@ -180,11 +158,13 @@ internal static class HttpFetches
     private static bool Header(ISampleContext c, IReadOnlyList<string> a, bool splitCommas, out Sample v)
     {
         v = default;
-        if (c is not IHttpRequestView h)
-        {
-            return false;
-        }
+        return c is IHttpRequestView h && Header(h.Headers, a, splitCommas, out v);
+    }
 
+    /// <summary>hdr(NAME[,OCC]) over a request's or a response's fields.</summary>
+    private static bool Header(HttpHeaderView h, IReadOnlyList<string> a, bool splitCommas, out Sample v)
+    {
+        v = default;
         int occ = -1;
         if (a.Count > 1 && !int.TryParse(a[1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out occ))
         {
@@ -202,7 +182,7 @@ internal static class HttpFetches
     }
 
     /// <summary>The occ-th value (1-based; negative counts from the last; 0 is the last too).</summary>
-    private static string? Occurrence(IHttpRequestView h, string? name, int occ, bool splitCommas)
+    private static string? Occurrence(HttpHeaderView h, string? name, int occ, bool splitCommas)
     {
         var values = Values(h, name, splitCommas);
         if (values.Count == 0)
@@ -214,18 +194,18 @@ internal static class HttpFetches
         return (uint)index < (uint)values.Count ? values[index] : null;
     }
 
-    private static List<string> Values(IHttpRequestView h, string? name, bool splitCommas)
+    private static List<string> Values(HttpHeaderView h, string? name, bool splitCommas)
     {
         var result = new List<string>();
         var wanted = name is null ? default : Encoding.ASCII.GetBytes(name);
-        for (int i = 0; i < h.HeaderCount; i++)
+        for (int i = 0; i < h.Count; i++)
         {
-            if (name is not null && !Ascii.EqualsIgnoreCase(h.HeaderName(i), wanted))
+            if (name is not null && !Ascii.EqualsIgnoreCase(h.Name(i), wanted))
             {
                 continue;
             }
 
-            var value = h.HeaderValue(i);
+            var value = h.Value(i);
             if (!splitCommas)
             {
                 result.Add(Latin1(value));

@@ -85,11 +85,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
 
     int IHttpRequestView.Version => _request.Version;
 
-    int IHttpRequestView.HeaderCount => _request.FieldCount;
-
-    ReadOnlySpan<byte> IHttpRequestView.HeaderName(int index) => _request.Fields[index].Name(RequestBytes);
-
-    ReadOnlySpan<byte> IHttpRequestView.HeaderValue(int index) => _request.Fields[index].Value(RequestBytes);
+    HttpHeaderView IHttpRequestView.Headers => new(_request, RequestBytes);
 
     // The response being checked by http-response rules.
     private HttpBuffer? _currentResponse;
@@ -98,11 +94,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
 
     int IHttpResponseView.ResponseStatus => _currentResponse is null ? 0 : _response.Status;
 
-    int IHttpResponseView.ResponseHeaderCount => _currentResponse is null ? 0 : _response.FieldCount;
-
-    ReadOnlySpan<byte> IHttpResponseView.ResponseHeaderName(int index) => _response.Fields[index].Name(ResponseBytes);
-
-    ReadOnlySpan<byte> IHttpResponseView.ResponseHeaderValue(int index) => _response.Fields[index].Value(ResponseBytes);
+    HttpHeaderView IHttpResponseView.ResponseHeaders => new(_currentResponse is null ? null : _response, ResponseBytes);
 
     public async Task RunAsync()
     {
