@@ -78,7 +78,7 @@ internal static class LuaSampleFunctions
             bool ok = false;
             if (outcome is LuaOutcome.Ok or LuaOutcome.Done && exec.ResultCount > 0)
             {
-                ok = ToSample(L, -exec.ResultCount, out value);
+                ok = FetchesClass.TryToSample(L, -exec.ResultCount, out value);
             }
             else if (outcome is not (LuaOutcome.Ok or LuaOutcome.Done))
             {
@@ -95,23 +95,4 @@ internal static class LuaSampleFunctions
         }
     }
 
-    /// <summary>HAProxy's Lua-to-sample cast: integers, booleans and strings; nil (or anything else) is no sample.</summary>
-    private static bool ToSample(IntPtr L, int idx, out Sample value)
-    {
-        switch (lua_type(L, idx))
-        {
-            case LUA_TNUMBER:
-                value = Sample.FromInt(lua_isinteger(L, idx) != 0 ? lua_tointegerx(L, idx, out _) : (long)lua_tonumberx(L, idx, out _));
-                return true;
-            case LUA_TBOOLEAN:
-                value = Sample.FromBool(lua_toboolean(L, idx) != 0);
-                return true;
-            case LUA_TSTRING:
-                value = Sample.FromString(LuaStack.ToStringOrNull(L, idx)!);
-                return true;
-            default:
-                value = default;
-                return false;
-        }
-    }
 }

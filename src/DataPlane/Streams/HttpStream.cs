@@ -970,7 +970,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
         {
             var page = HttpErrors.For(status);
             await _client.SendAsync(page).ConfigureAwait(false);
-            Counters.Add(ref _frontend.FrontendCounters.Bout, page.Length);
+            CountOut(page.Length);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {

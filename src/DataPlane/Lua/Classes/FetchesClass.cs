@@ -89,6 +89,26 @@ internal static unsafe class FetchesClass
         return args;
     }
 
+    /// <summary>HAProxy's Lua-to-sample cast: numbers become integers, booleans booleans, strings strings; anything else is no sample.</summary>
+    public static bool TryToSample(IntPtr L, int idx, out Sample value)
+    {
+        switch (lua_type(L, idx))
+        {
+            case LUA_TNUMBER:
+                value = Sample.FromInt(lua_isinteger(L, idx) != 0 ? lua_tointegerx(L, idx, out _) : (long)lua_tonumberx(L, idx, out _));
+                return true;
+            case LUA_TBOOLEAN:
+                value = Sample.FromBool(lua_toboolean(L, idx) != 0);
+                return true;
+            case LUA_TSTRING:
+                value = Sample.FromString(LuaStack.ToStringOrNull(L, idx)!);
+                return true;
+            default:
+                value = default;
+                return false;
+        }
+    }
+
     public static int Push(IntPtr L, Sample v)
     {
         switch (v.Type)

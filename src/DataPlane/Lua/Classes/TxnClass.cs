@@ -36,13 +36,7 @@ internal static unsafe class TxnClass
     {
         var ctx = LuaCallback.Self<LuaStreamContext>(L, 1, "set_var");
         string fullName = LuaCallback.String(L, 2, "set_var");
-        var value = lua_type(L, 3) switch
-        {
-            LUA_TNUMBER => Samples.Sample.FromInt(lua_isinteger(L, 3) != 0 ? lua_tointegerx(L, 3, out _) : (long)lua_tonumberx(L, 3, out _)),
-            LUA_TBOOLEAN => Samples.Sample.FromBool(lua_toboolean(L, 3) != 0),
-            LUA_TSTRING => Samples.Sample.FromString(LuaStack.ToStringOrNull(L, 3)!),
-            _ => Samples.Sample.FromBool(false),
-        };
+        var value = FetchesClass.TryToSample(L, 3, out var converted) ? converted : Samples.Sample.FromBool(false);
         if (Samples.Variables.TryParse(fullName, out var scope, out var name))
         {
             VariablesOf(ctx).Set(scope, name, value);
