@@ -94,18 +94,4 @@ internal sealed class HttpHead
 
         _fields[FieldCount++] = field;
     }
-
-    /// <summary>The first field named <paramref name="name"/> (ASCII, case-insensitive), or -1.</summary>
-    public int IndexOf(ReadOnlySpan<byte> buffer, ReadOnlySpan<byte> name, int start = 0)
-    {
-        for (int i = start; i < FieldCount; i++)
-        {
-            if (System.Text.Ascii.EqualsIgnoreCase(_fields[i].Name(buffer), name))
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
 }

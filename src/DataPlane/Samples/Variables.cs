@@ -17,6 +17,13 @@ internal sealed class Variables
     private Dictionary<string, Sample>? _txn;
     private Dictionary<string, Sample>? _req;
     private Dictionary<string, Sample>? _res;
+    private readonly bool _processOnly;
+
+    public Variables()
+    {
+    }
+
+    private Variables(bool processOnly) => _processOnly = processOnly;
 
     /// <summary>Splits "txn.foo" into its scope and name; false for a name without a valid scope (HAProxy refuses those).</summary>
     public static bool TryParse(string fullName, out VariableScope scope, out string name)
@@ -69,7 +76,10 @@ internal sealed class Variables
             return;
         }
 
-        Table(scope, create: true)![name] = value;
+        if (Table(scope, create: true) is { } table)
+        {
+            table[name] = value;
+        }
     }
 
     public void Unset(VariableScope scope, string name)
@@ -83,10 +93,14 @@ internal sealed class Variables
         Table(scope, create: false)?.Remove(name);
     }
 
-    /// <summary>Process-wide variables only, for contexts without a stream (tasks, init).</summary>
-    public static Variables ProcessOnly { get; } = new();
+    /// <summary>
+    /// Process-wide variables only, for contexts without a stream (tasks, init): the stream scopes
+    /// are absent there (reads find nothing, writes are ignored), as in HAProxy, and one shared
+    /// instance never holds per-stream tables.
+    /// </summary>
+    public static Variables ProcessOnly { get; } = new(processOnly: true);
 
-    private Dictionary<string, Sample>? Table(VariableScope scope, bool create) => scope switch
+    private Dictionary<string, Sample>? Table(VariableScope scope, bool create) => _processOnly ? null : scope switch
     {
         VariableScope.Sess => create ? _sess ??= new(StringComparer.Ordinal) : _sess,
         VariableScope.Txn => create ? _txn ??= new(StringComparer.Ordinal) : _txn,
