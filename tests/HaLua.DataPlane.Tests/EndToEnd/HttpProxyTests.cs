@@ -150,7 +150,7 @@ public class HttpProxyTests
         Assert.Equal(400, status);
         Assert.Contains("connection: close", head);
         Assert.Contains("400 Bad request", Encoding.ASCII.GetString(body));
-        Assert.True(await c.IsClosedAsync(TimeSpan.FromSeconds(2)));
+        Assert.True(await c.IsClosedAsync(TimeSpan.FromSeconds(6)));
         await Task.Delay(100);
         Assert.Equal(0, origin.Connections);
         Assert.Empty(origin.Requests);
@@ -174,7 +174,7 @@ public class HttpProxyTests
         await using var h = await HaluaProcess.StartAsync(Config(origin.Port));
         using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
         await c.SendAsync("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n\r\n");
-        Assert.True(await c.IsClosedAsync(TimeSpan.FromSeconds(3)));
+        Assert.True(await c.IsClosedAsync(TimeSpan.FromSeconds(6)));
         await Task.Delay(100);
         Assert.Empty(origin.Requests);
     }
@@ -436,7 +436,7 @@ public class HttpProxyTests
         var (denied, _, page) = await c2.ReadResponseAsync();
         Assert.Equal(403, denied);
         Assert.Contains("Request forbidden by administrative rules.", Encoding.ASCII.GetString(page));
-        Assert.True(await c2.IsClosedAsync(TimeSpan.FromSeconds(2)));
+        Assert.True(await c2.IsClosedAsync(TimeSpan.FromSeconds(6)));
         Assert.Equal(2, origin.Requests.Count);
     }
 
@@ -541,7 +541,7 @@ public class HttpProxyTests
         await Task.Delay(150);
         await c.SendAsync("GET /2 HTTP/1.1\r\nHost: a\r\n\r\n");
         Assert.Equal(200, (await c.ReadResponseAsync()).Status);
-        Assert.True(await c.IsClosedAsync(TimeSpan.FromSeconds(2)), "idle keep-alive connection not closed");
+        Assert.True(await c.IsClosedAsync(TimeSpan.FromSeconds(6)), "idle keep-alive connection not closed");
     }
 
     [Fact]
@@ -596,7 +596,7 @@ public class HttpProxyTests
         var (denied, _, page) = await c.ReadResponseAsync();
         Assert.Equal(502, denied);
         Assert.DoesNotContain("leak", Encoding.ASCII.GetString(page));
-        Assert.True(await c.IsClosedAsync(TimeSpan.FromSeconds(2)));
+        Assert.True(await c.IsClosedAsync(TimeSpan.FromSeconds(6)));
     }
 
     [Fact]
@@ -639,7 +639,7 @@ public class HttpProxyTests
         var (status, head, _) = await c2.ReadResponseAsync();
         Assert.Equal(200, status);
         Assert.Contains("connection: close\r\n", head);
-        Assert.True(await c2.IsClosedAsync(TimeSpan.FromSeconds(2)));
+        Assert.True(await c2.IsClosedAsync(TimeSpan.FromSeconds(6)));
     }
 
     [Fact]

@@ -112,7 +112,7 @@ public class HttpServiceTests
         await c.SendAsync("GET /broken HTTP/1.1\r\nHost: a\r\n\r\n");
         var (status, _, _) = await c.ReadResponseAsync();
         Assert.Equal(500, status);
-        await h.WaitForStderrAsync("stack traceback", TimeSpan.FromSeconds(2));
+        await h.WaitForStderrAsync("stack traceback", TimeSpan.FromSeconds(8));
 
         using var c2 = await RawHttpClient.ConnectAsync(h.Ports[0]);
         await c2.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
