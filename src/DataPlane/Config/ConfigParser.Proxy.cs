@@ -747,7 +747,7 @@ internal sealed partial class ConfigParser
                 break;
             }
 
-            if (f is "-m" or "-f" or "-M" or "-u")
+            if (f is "-m" or "-f" or "-u")
             {
                 if (i + 1 >= words.Count)
                 {
@@ -761,7 +761,7 @@ internal sealed partial class ConfigParser
                 continue;
             }
 
-            if (f is "-i" or "-n")
+            if (f is "-i" or "-n" or "-M")
             {
                 flags.Add(f);
                 i++;

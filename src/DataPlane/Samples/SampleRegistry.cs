@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Globalization;
 using System.Net;
+using HaLua.DataPlane.Maps;
 
 namespace HaLua.DataPlane.Samples;
 
@@ -29,6 +30,9 @@ internal sealed class SampleRegistry
     private readonly Dictionary<string, ConverterDescriptor> _converters = new(StringComparer.Ordinal);
     private FrozenDictionary<string, FetchDescriptor>? _frozenFetches;
     private FrozenDictionary<string, ConverterDescriptor>? _frozenConverters;
+
+    /// <summary>The ACL files and maps of this generation: ACL <c>-f</c>, the map converters and Lua's Map share them.</summary>
+    public PatternStore Patterns { get; } = new();
 
     public static SampleRegistry CreateDefault()
     {
