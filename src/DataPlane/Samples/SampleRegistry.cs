@@ -18,7 +18,15 @@ internal sealed record FetchDescriptor(string Name, int MinArgs, int MaxArgs, Sa
 }
 
 /// <summary>A converter and the type it outputs (what an ACL on the expression matches by default).</summary>
-internal sealed record ConverterDescriptor(string Name, int MinArgs, int MaxArgs, SampleConverter Convert, SampleType Output = SampleType.Str);
+internal sealed record ConverterDescriptor(string Name, int MinArgs, int MaxArgs, SampleConverter Convert, SampleType Output = SampleType.Str)
+{
+    /// <summary>
+    /// Binds the arguments once when a configuration expression is compiled (a map converter reads
+    /// its file there); throws <see cref="FormatException"/> for bad arguments. Without it, or
+    /// from Lua, <see cref="Convert"/> reads the arguments at each call.
+    /// </summary>
+    public Func<string[], SampleConverter>? Compile { get; init; }
+}
 
 /// <summary>
 /// The one registry of fetches and converters: config expressions, ACLs and Lua's txn.f / txn.c
@@ -41,6 +49,7 @@ internal sealed class SampleRegistry
         HttpFetches.Register(r);
         BuiltinConverters.Register(r);
         MoreConverters.Register(r);
+        MapConverters.Register(r);
         return r;
     }
 
