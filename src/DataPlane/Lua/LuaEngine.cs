@@ -375,6 +375,7 @@ internal sealed unsafe class LuaEngine : IDisposable
         TxnClass.Register(r);
         ChannelClass.Register(r);
         FetchesClass.Register(r);
+        MapClass.Register(r);
         return r;
     }
 

@@ -104,6 +104,11 @@ core.parse_addr = wrap(raw.parse_addr)
 core.match_addr = wrap(raw.match_addr)
 core.tokenize = wrap(raw.tokenize)
 
+core.set_map = wrap(raw.set_map)
+core.del_map = wrap(raw.del_map)
+core.add_acl = wrap(raw.add_acl)
+core.del_acl = wrap(raw.del_acl)
+
 -- Concat: parts kept in a table, joined once by dump(): linear time.
 local Concat, Concat_mt = class("Concat")
 function core.concat()
@@ -155,6 +160,31 @@ local SFetches = class("SFetches")
 local SConverters = class("SConverters")
 sample_methods(fetch_names, raw_fetch, SFetches, true)
 sample_methods(converter_names, raw_convert, SConverters, true)
+
+---------------------------------------------------------------------------------------------
+-- Map: a map file's index for one match method, shared with the configuration's converters.
+---------------------------------------------------------------------------------------------
+local MapMethods, Map_mt = class("Map")
+Map = MapMethods
+-- HAProxy's PAT_MATCH_* numbers; the names without "_" are the 1.8 spellings ("end" is a keyword).
+for name, id in pairs({ found = 0, bool = 1, int = 2, ip = 3, len = 5, str = 6, beg = 7, sub = 8,
+                        dir = 9, dom = 10, ["end"] = 11, reg = 12 }) do
+  Map["_" .. name] = id
+  Map[name] = id
+end
+local raw_map_new, raw_map_lookup = raw.map_new, raw.map_lookup
+function Map.new(file, method)
+  local h, e = raw_map_new(file, method)
+  if h == ERR then error(e, 2) end
+  return setmetatable({ [0] = h }, Map_mt)
+end
+Map.lookup = wrap(raw_map_lookup)
+function Map.slookup(map, str)
+  local v, e = raw_map_lookup(map, str)
+  if v == ERR then error(e, 2) end
+  if v == nil then return "" end
+  return v
+end
 
 ---------------------------------------------------------------------------------------------
 -- Channel (TCP mode; HTTP mode refuses raw writes as HAProxy 2.x does)
