@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using System.Net;
+using System.Numerics;
 using HaLua.DataPlane.Samples;
 
 namespace HaLua.DataPlane.Maps;
@@ -19,31 +19,9 @@ internal sealed class IpIndex(PatternReference owner) : PatternIndex(owner, Matc
     /// <summary>The prefix lengths in use (tests check the structure).</summary>
     internal int PrefixLengths => _v4.Lengths.Count + _v6.Lengths.Count;
 
-    internal override void Add(PatternEntry entry)
-    {
-        var net = Parse(entry.Key);
-        if (net.Address.Length == 4)
-        {
-            _v4.Add(Mask(V4(net.Address), net.Prefix), net.Prefix, entry);
-        }
-        else
-        {
-            _v6.Add(Mask(V6(net.Address), net.Prefix), net.Prefix, entry);
-        }
-    }
+    internal override void Add(PatternEntry entry) => Apply(entry, add: true);
 
-    internal override void Remove(PatternEntry entry)
-    {
-        var net = Parse(entry.Key);
-        if (net.Address.Length == 4)
-        {
-            _v4.Remove(Mask(V4(net.Address), net.Prefix), net.Prefix, entry);
-        }
-        else
-        {
-            _v6.Remove(Mask(V6(net.Address), net.Prefix), net.Prefix, entry);
-        }
-    }
+    internal override void Remove(PatternEntry entry) => Apply(entry, add: false);
 
     internal override void Clear()
     {
@@ -58,20 +36,70 @@ internal sealed class IpIndex(PatternReference owner) : PatternIndex(owner, Matc
             return null;
         }
 
-        ip = Network.Normalize(ip);
         Span<byte> bytes = stackalloc byte[16];
-        if (!ip.TryWriteBytes(bytes, out int n))
+        if (!Network.Normalize(ip).TryWriteBytes(bytes, out int n))
         {
             return null;
         }
 
-        if (n == 4)
+        return n == 4
+            ? _v4.Find(BinaryPrimitives.ReadUInt32BigEndian(bytes), ref work)
+            : _v6.Find(BinaryPrimitives.ReadUInt128BigEndian(bytes), ref work);
+    }
+
+    private void Apply(PatternEntry entry, bool add)
+    {
+        var net = Network.Parse(entry.Key) ?? throw new FormatException($"'{entry.Key}' is not a valid IPv4 or IPv6 address");
+        if (net.Address.Length == 4)
         {
-            uint a = V4(bytes[..4]);
-            foreach (int len in _v4.Lengths)
+            _v4.Apply(BinaryPrimitives.ReadUInt32BigEndian(net.Address), net.Prefix, entry, add);
+        }
+        else
+        {
+            _v6.Apply(BinaryPrimitives.ReadUInt128BigEndian(net.Address), net.Prefix, entry, add);
+        }
+    }
+
+    /// <summary>One hash table per prefix length (keyed by the masked address), and the lengths in use, longest first.</summary>
+    private sealed class PrefixTables<T>(int bits)
+        where T : IBinaryInteger<T>, IUnsignedNumber<T>
+    {
+        private readonly Dictionary<T, List<PatternEntry>>?[] _tables = new Dictionary<T, List<PatternEntry>>?[bits + 1];
+
+        public List<int> Lengths { get; } = [];
+
+        public void Apply(T address, int len, PatternEntry entry, bool add)
+        {
+            T key = Mask(address, len);
+            var table = _tables[len];
+            if (add)
+            {
+                if (table is null)
+                {
+                    _tables[len] = table = [];
+                    int at = Lengths.FindIndex(l => l < len);
+                    Lengths.Insert(at < 0 ? Lengths.Count : at, len);
+                }
+
+                AddTo(table, key, entry);
+            }
+            else if (table is not null)
+            {
+                RemoveFrom(table, key, entry);
+                if (table.Count == 0)
+                {
+                    _tables[len] = null;
+                    Lengths.Remove(len);
+                }
+            }
+        }
+
+        public PatternEntry? Find(T address, ref int work)
+        {
+            foreach (int len in Lengths)
             {
                 work++;
-                if (_v4.Tables[len]!.TryGetValue(Mask(a, len), out var list))
+                if (_tables[len]!.TryGetValue(Mask(address, len), out var list))
                 {
                     return list[0];
                 }
@@ -80,67 +108,12 @@ internal sealed class IpIndex(PatternReference owner) : PatternIndex(owner, Matc
             return null;
         }
 
-        UInt128 a6 = V6(bytes[..16]);
-        foreach (int len in _v6.Lengths)
-        {
-            work++;
-            if (_v6.Tables[len]!.TryGetValue(Mask(a6, len), out var list))
-            {
-                return list[0];
-            }
-        }
-
-        return null;
-    }
-
-    private static Network Parse(string key)
-        => Network.Parse(key) ?? throw new FormatException($"'{key}' is not a valid IPv4 or IPv6 address");
-
-    private static uint V4(ReadOnlySpan<byte> b) => BinaryPrimitives.ReadUInt32BigEndian(b);
-
-    private static UInt128 V6(ReadOnlySpan<byte> b) => BinaryPrimitives.ReadUInt128BigEndian(b);
-
-    private static uint Mask(uint a, int len) => len == 0 ? 0 : a & (uint.MaxValue << (32 - len));
-
-    private static UInt128 Mask(UInt128 a, int len) => len == 0 ? 0 : a & (UInt128.MaxValue << (128 - len));
-
-    /// <summary>One hash table per prefix length, and the lengths in use, longest first.</summary>
-    private sealed class PrefixTables<T>(int bits)
-        where T : notnull
-    {
-        public Dictionary<T, List<PatternEntry>>?[] Tables { get; } = new Dictionary<T, List<PatternEntry>>?[bits + 1];
-
-        public List<int> Lengths { get; } = [];
-
-        public void Add(T key, int len, PatternEntry entry)
-        {
-            if (Tables[len] is not { } table)
-            {
-                Tables[len] = table = [];
-                int at = Lengths.FindIndex(l => l < len);
-                Lengths.Insert(at < 0 ? Lengths.Count : at, len);
-            }
-
-            AddTo(table, key, entry);
-        }
-
-        public void Remove(T key, int len, PatternEntry entry)
-        {
-            if (Tables[len] is { } table)
-            {
-                RemoveFrom(table, key, entry);
-                if (table.Count == 0)
-                {
-                    Tables[len] = null;
-                    Lengths.Remove(len);
-                }
-            }
-        }
-
         public void Clear()
         {
-            Array.Clear(Tables);
+            Array.Clear(_tables);
             Lengths.Clear();
         }
+
+        private T Mask(T address, int len) => len == 0 ? T.Zero : address & (T.AllBitsSet << (bits - len));
     }
 }

@@ -1,6 +1,7 @@
 using HaLua.DataPlane.Lua;
 using HaLua.DataPlane.Maps;
 using HaLua.DataPlane.Samples;
+using HaLua.DataPlane.Tests.Maps;
 using HaLua.DataPlane.Tests.Samples;
 
 namespace HaLua.DataPlane.Tests.Lua;
@@ -8,20 +9,20 @@ namespace HaLua.DataPlane.Tests.Lua;
 /// <summary>Lua's Map class and core.set_map / del_map / add_acl / del_acl over the shared pattern store.</summary>
 public sealed class MapClassTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("halua-luamap-").FullName;
+    private readonly TempFiles _files = new();
 
     public MapClassTests()
     {
-        File.WriteAllText(Path.Combine(_dir, "beg.map"), "/a A\n/a/b AB\n/a/b AB2\nx X\n");
-        File.WriteAllText(Path.Combine(_dir, "ip.map"), "10.0.0.0/8 big\n10.1.2.0/24 small\n2001:db8::/32 v6\n");
-        File.WriteAllText(Path.Combine(_dir, "int.map"), "1:10 low\n5 five\n20: high\n");
-        File.WriteAllText(Path.Combine(_dir, "dom.map"), "com c\nexample.org org\n");
-        File.WriteAllText(Path.Combine(_dir, "blocked.lst"), "10.0.0.1\n");
+        _files.Write("beg.map", "/a A\n/a/b AB\n/a/b AB2\nx X\n");
+        _files.Write("ip.map", "10.0.0.0/8 big\n10.1.2.0/24 small\n2001:db8::/32 v6\n");
+        _files.Write("int.map", "1:10 low\n5 five\n20: high\n");
+        _files.Write("dom.map", "com c\nexample.org org\n");
+        _files.Write("blocked.lst", "10.0.0.1\n");
     }
 
-    public void Dispose() => Directory.Delete(_dir, true);
+    public void Dispose() => _files.Dispose();
 
-    private string Script(string lua) => lua.Replace("{DIR}", _dir, StringComparison.Ordinal);
+    private string Script(string lua) => lua.Replace("{DIR}", _files.Dir, StringComparison.Ordinal);
 
     [Fact]
     public void MapNew_InBody_LoadsAndLooksUp_WithEveryMethod()
@@ -63,7 +64,7 @@ public sealed class MapClassTests : IDisposable
         Assert.Empty(host.Errors);
         var store = host.Engine.Samples.Patterns;
         Assert.Equal(4, store.List().Count);
-        Assert.Equal(4, store.Find(Path.Combine(_dir, "beg.map"))!.Count);
+        Assert.Equal(4, store.Find(_files["beg.map"])!.Count);
     }
 
     [Fact]
@@ -113,12 +114,12 @@ public sealed class MapClassTests : IDisposable
         Assert.Empty(host.Errors);
 
         // The ACL file is loaded by the configuration (here: an ACL compiled on the same registry).
-        var acl = Acl.Compile(new HaLua.DataPlane.Config.AclConfig("blocked", "src", ["-f", Path.Combine(_dir, "blocked.lst")], [], default), host.Engine.Samples);
+        var acl = Acl.Compile(new HaLua.DataPlane.Config.AclConfig("blocked", "src", ["-f", _files["blocked.lst"]], [], default), host.Engine.Samples);
         Assert.Empty(host.Engine.RunInits());
 
         var store = host.Engine.Samples.Patterns;
-        Assert.Equal(["/a", "x", "/q"], store.Show(Path.Combine(_dir, "beg.map"))!.Select(e => e.Key));
-        Assert.Equal(["10.0.0.2"], store.Show(Path.Combine(_dir, "blocked.lst"))!.Select(e => e.Key));
+        Assert.Equal(["/a", "x", "/q"], store.Show(_files["beg.map"])!.Select(e => e.Key));
+        Assert.Equal(["10.0.0.2"], store.Show(_files["blocked.lst"])!.Select(e => e.Key));
         var ctx = new TestSampleContext { Source = new(System.Net.IPAddress.Parse("10.0.0.2"), 1) };
         Assert.True(acl.Matches(ctx));
         Assert.False(acl.Matches(new TestSampleContext { Source = new(System.Net.IPAddress.Parse("10.0.0.1"), 1) }));
@@ -136,7 +137,7 @@ public sealed class MapClassTests : IDisposable
             end)
             """));
         Assert.Empty(host.Errors);
-        Assert.Equal(PatternEditResult.Done(1), host.Engine.Samples.Patterns.Add(Path.Combine(_dir, "beg.map"), "/cp", "from-control-plane"));
+        Assert.Equal(PatternEditResult.Done(1), host.Engine.Samples.Patterns.Add(_files["beg.map"], "/cp", "from-control-plane"));
         var (client, service) = await host.ConnectServiceAsync("svc");
         Assert.Equal("from-control-plane|false|true", await LuaTestHost.ReadAllAsync(client));
         Assert.Equal(LuaOutcome.Ok, await service);
@@ -157,7 +158,7 @@ public sealed class MapClassTests : IDisposable
             """), workers: 2, perThread: true);
         Assert.Empty(host.Errors);
         Assert.Empty(host.Engine.RunInits());
-        var entries = host.Engine.Samples.Patterns.Show(Path.Combine(_dir, "beg.map"))!;
+        var entries = host.Engine.Samples.Patterns.Show(_files["beg.map"])!;
         Assert.Equal("second", Assert.Single(entries, e => e.Key == "/init").Value);
         Assert.Equal(2, host.Engine.States.Count());
     }

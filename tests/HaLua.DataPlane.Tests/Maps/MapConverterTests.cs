@@ -8,26 +8,26 @@ namespace HaLua.DataPlane.Tests.Maps;
 
 public sealed class MapConverterTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("halua-mapconv-").FullName;
+    private readonly TempFiles _files = new();
     private readonly SampleRegistry _registry = SampleRegistry.CreateDefault();
 
     public MapConverterTests()
     {
-        File.WriteAllText(Path.Combine(_dir, "paths.map"), "/api api\n/api/v2 v2\n/static static\n");
-        File.WriteAllText(Path.Combine(_dir, "hosts.map"), "example.com be_example\nwww.example.org be_org\n");
-        File.WriteAllText(Path.Combine(_dir, "nets.map"), "10.0.0.0/8 10\n192.0.2.0/24 192\n2001:db8::/32 6\n");
-        File.WriteAllText(Path.Combine(_dir, "addrs.map"), "a 192.0.2.1\nb 2001:db8::1\n");
-        File.WriteAllText(Path.Combine(_dir, "ports.map"), "80 http\n443 https\n1024:65535 high\n");
-        File.WriteAllText(Path.Combine(_dir, "mixed.map"), "a 1\nb x\n");
-        File.WriteAllText(Path.Combine(_dir, "hosts.lst"), "example.com\n");
+        _files.Write("paths.map", "/api api\n/api/v2 v2\n/static static\n");
+        _files.Write("hosts.map", "example.com be_example\nwww.example.org be_org\n");
+        _files.Write("nets.map", "10.0.0.0/8 10\n192.0.2.0/24 192\n2001:db8::/32 6\n");
+        _files.Write("addrs.map", "a 192.0.2.1\nb 2001:db8::1\n");
+        _files.Write("ports.map", "80 http\n443 https\n1024:65535 high\n");
+        _files.Write("mixed.map", "a 1\nb x\n");
+        _files.Write("hosts.lst", "example.com\n");
     }
 
-    public void Dispose() => Directory.Delete(_dir, true);
+    public void Dispose() => _files.Dispose();
 
-    private string F(string name) => Path.Combine(_dir, name);
+    private string F(string name) => _files[name];
 
     private Sample? Eval(string expression, TestSampleContext? ctx = null)
-        => SampleExpression.Parse(expression.Replace("{DIR}", _dir, StringComparison.Ordinal), _registry).TryEvaluate(ctx ?? new TestSampleContext(), out var v) ? v : null;
+        => SampleExpression.Parse(expression.Replace("{DIR}", _files.Dir, StringComparison.Ordinal), _registry).TryEvaluate(ctx ?? new TestSampleContext(), out var v) ? v : null;
 
     [Theory]
     [InlineData("str(/api/v2/users),map_beg({DIR}/paths.map)", "v2")]

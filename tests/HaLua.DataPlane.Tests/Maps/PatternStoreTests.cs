@@ -5,16 +5,11 @@ namespace HaLua.DataPlane.Tests.Maps;
 
 public sealed class PatternStoreTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("halua-maps-").FullName;
+    private readonly TempFiles _files = new();
 
-    private string Write(string name, string content)
-    {
-        string path = Path.Combine(_dir, name);
-        File.WriteAllBytes(path, System.Text.Encoding.Latin1.GetBytes(content));
-        return path;
-    }
+    private string Write(string name, string content) => _files.Write(name, content);
 
-    public void Dispose() => Directory.Delete(_dir, true);
+    public void Dispose() => _files.Dispose();
 
     [Fact]
     public void Load_Map_KeyThenValueToTheEndOfTheLine()
