@@ -57,15 +57,19 @@ internal sealed class PatternReference
     public PatternIndex GetIndex(MatchMethod method, bool ignoreCase)
     {
         ignoreCase &= method.IsTextual();
+
+        // The common case (Lua's txn.c:map_*() asks at each call) needs no lock: the array is replaced, never changed.
+        if (Existing(Volatile.Read(ref _indexes), method, ignoreCase) is { } known)
+        {
+            return known;
+        }
+
         EnterWrite();
         try
         {
-            foreach (var existing in _indexes)
+            if (Existing(_indexes, method, ignoreCase) is { } existing)
             {
-                if (existing.Method == method && existing.IgnoreCase == ignoreCase)
-                {
-                    return existing;
-                }
+                return existing;
             }
 
             var index = PatternIndex.Create(this, method, ignoreCase);
@@ -81,13 +85,26 @@ internal sealed class PatternReference
                 }
             }
 
-            _indexes = [.. _indexes, index];
+            Volatile.Write(ref _indexes, [.. _indexes, index]);
             return index;
         }
         finally
         {
             ExitWrite();
         }
+    }
+
+    private static PatternIndex? Existing(PatternIndex[] indexes, MatchMethod method, bool ignoreCase)
+    {
+        foreach (var index in indexes)
+        {
+            if (index.Method == method && index.IgnoreCase == ignoreCase)
+            {
+                return index;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
