@@ -116,7 +116,11 @@ public sealed record TcpRuleConfig(
     ConditionConfig? Condition,
     SourceLocation Location);
 
-public enum HttpRuleKind { Allow, Deny, Return, Redirect, SetHeader, AddHeader, DelHeader, UseService, SetStatus }
+public enum HttpRuleKind
+{
+    Allow, Deny, Return, Redirect, SetHeader, AddHeader, DelHeader, UseService, SetStatus,
+    ReplaceHeader, ReplaceValue, SetMethod, SetPath, SetQuery, SetUri, SetVar, UnsetVar, LuaAction,
+}
 
 /// <summary>
 /// <c>http-request ACTION ...</c>. <see cref="Name"/> is the header name (set/add/del-header);
@@ -130,7 +134,23 @@ public sealed record HttpRuleConfig(
     string? ContentType,
     string? RedirectType,
     ConditionConfig? Condition,
-    SourceLocation Location);
+    SourceLocation Location)
+{
+    /// <summary>The regex of replace-header / replace-value.</summary>
+    public string? Pattern { get; init; }
+
+    /// <summary>The arguments of a Lua action (<c>lua.NAME ARGS</c>).</summary>
+    public ImmutableArray<string> Args { get; init; } = [];
+
+    /// <summary>redirect: drop-query (the target without the query string).</summary>
+    public bool DropQuery { get; init; }
+
+    /// <summary>redirect: append-slash (a "/" after a target not ending with one).</summary>
+    public bool AppendSlash { get; init; }
+
+    /// <summary>The rule's keyword as written (for messages).</summary>
+    public string Keyword { get; init; } = "";
+}
 
 public sealed record ProxyConfig(string Name, ProxyCapabilities Capabilities, SourceLocation Location)
 {

@@ -107,6 +107,22 @@ internal static class LuaRunner
     public static Task RunTaskAsync(LuaFunctionRef fn, TimeSpan budget, CancellationToken stopping)
         => RunFunctionAsync<object?>(fn, LuaContextKind.Task, "task", budget, null, null, null, null, "task failed", stopping);
 
+    /// <summary>A Lua action: the function called with the TXN and the rule's arguments.</summary>
+    public static Task RunActionAsync(LuaFunctionRef fn, TxnContext txn, IReadOnlyList<string> args, TimeSpan budget, CancellationToken cancellationToken)
+        => RunFunctionAsync(
+            fn, LuaContextKind.Action, fn.Name, budget, txn, txn, (txn, args),
+            static (thread, st, a) =>
+            {
+                Classes.TxnClass.Push(thread, st, a.txn);
+                foreach (var arg in a.args)
+                {
+                    Interop.LuaStack.PushString(thread, arg);
+                }
+
+                return 1 + a.args.Count;
+            },
+            $"Lua action '{fn.Name}' failed", cancellationToken);
+
     /// <summary>
     /// One registered function as a new coroutine (service, action, task): the execution is made
     /// and its arguments pushed under the state's gate, it runs to its end without blocking a
