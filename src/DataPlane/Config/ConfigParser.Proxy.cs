@@ -681,12 +681,6 @@ internal sealed partial class ConfigParser
             return;
         }
 
-        if (w[1].Contains("%[", StringComparison.Ordinal))
-        {
-            Error(line.Location, "use_backend", "dynamic backend names (%[...]) are not supported yet by HaLua");
-            return;
-        }
-
         ConditionConfig? cond = null;
         if (w.Count > 2)
         {

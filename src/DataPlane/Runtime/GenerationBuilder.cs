@@ -318,8 +318,25 @@ internal static class GenerationBuilder
         }
 
         var useBackends = new List<UseBackend>();
+        Dictionary<string, ProxyRuntime>? sameMode = null;
         foreach (var ub in cfg.UseBackends)
         {
+            if (ub.Backend.Contains("%[", StringComparison.Ordinal))
+            {
+                try
+                {
+                    var name = HaLua.DataPlane.Http.LogFormat.Compile(ub.Backend, samples);
+                    sameMode ??= all.Where(p => p.IsBackend && p.Config.Mode == cfg.Mode).ToDictionary(p => p.Name, StringComparer.Ordinal);
+                    useBackends.Add(new UseBackend(null, Cond(ub.Condition, "use_backend")) { DynamicName = name, Backends = sameMode });
+                }
+                catch (FormatException ex)
+                {
+                    errors.Add($"{ub.Location} : 'use_backend' in section '{section}': {ex.Message}");
+                }
+
+                continue;
+            }
+
             var target = all.FirstOrDefault(p => p.IsBackend && p.Name == ub.Backend);
             if (target is not null)
             {

@@ -166,4 +166,32 @@ public class HttpRewriteTests
         Assert.Equal(500, bad.Status);
         Assert.Equal(before, origin.Requests.Count);
     }
+
+    [Fact]
+    public async Task DynamicUseBackend_NameFromTheRequest_UnknownNameGoesToDefaultBackend()
+    {
+        await using var h = await HaluaProcess.StartAsync("""
+            defaults
+               mode http
+               timeout client 5s
+            frontend fe
+               bind 127.0.0.1:{PORT0}
+               use_backend be_%[req.hdr(x-be),lower] if { req.hdr(x-be) -m found }
+               use_backend be_b if { path /b }
+               default_backend be_def
+            backend be_a
+               http-request return status 200 content-type text/plain string a
+            backend be_b
+               http-request return status 200 content-type text/plain string b
+            backend be_def
+               http-request return status 200 content-type text/plain string def
+            """);
+        using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
+        Assert.Equal("a", (await AskAsync(c, "/", "x-be: A\r\n")).Body);
+        Assert.Equal("b", (await AskAsync(c, "/b")).Body);
+
+        // As HAProxy 2.6: a name that is no backend goes to default_backend, not to the next rule.
+        Assert.Equal("def", (await AskAsync(c, "/b", "x-be: zzz\r\n")).Body);
+        Assert.Equal("def", (await AskAsync(c, "/")).Body);
+    }
 }
