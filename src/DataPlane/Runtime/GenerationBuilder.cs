@@ -208,8 +208,8 @@ internal static class GenerationBuilder
             errors.Add($"{first} : 'tcp-request/tcp-response content' in section '{section}': not supported yet by HaLua in 'mode http' proxies");
         }
 
-        px.HttpRequestRules = CompileHttpRules(cfg.HttpRequestRules, "http-request");
-        px.HttpResponseRules = CompileHttpRules(cfg.HttpResponseRules, "http-response");
+        px.HttpRequestRules = [.. CompileHttpRules(cfg.HttpRequestRules, "http-request")];
+        px.HttpResponseRules = [.. CompileHttpRules(cfg.HttpResponseRules, "http-response")];
 
         List<HaLua.DataPlane.Http.HttpRule> CompileHttpRules(IEnumerable<HttpRuleConfig> rules, string keyword)
         {

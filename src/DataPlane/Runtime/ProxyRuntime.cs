@@ -66,9 +66,9 @@ internal sealed class ProxyRuntime
 
     public IReadOnlyList<TcpRule> TcpResponseRules { get; set; } = [];
 
-    public IReadOnlyList<HaLua.DataPlane.Http.HttpRule> HttpRequestRules { get; set; } = [];
+    public HaLua.DataPlane.Http.HttpRule[] HttpRequestRules { get; set; } = [];
 
-    public IReadOnlyList<HaLua.DataPlane.Http.HttpRule> HttpResponseRules { get; set; } = [];
+    public HaLua.DataPlane.Http.HttpRule[] HttpResponseRules { get; set; } = [];
 
     public IReadOnlyList<UseBackend> UseBackends { get; set; } = [];
 

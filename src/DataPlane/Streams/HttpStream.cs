@@ -444,7 +444,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                     bool serverClose = _response.Close || framing == BodyFraming.UntilClose;
                     int responseHead = _response.Length;
                     bool closeBoth = connectionMode == Config.HttpConnectionMode.Close;
-                    if (bePx.HttpResponseRules.Count > 0 || _frontend.HttpResponseRules.Count > 0 || closeBoth)
+                    if (bePx.HttpResponseRules.Length > 0 || _frontend.HttpResponseRules.Length > 0 || closeBoth)
                     {
                         // http-response rules: the backend's, then the frontend's (as HAProxy).
                         _currentResponse = res;
@@ -945,7 +945,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
     /// heads. As in HAProxy, an error is logged with its traceback, what the action changed stays,
     /// and the rules go on.
     /// </summary>
-    private Task RunLuaActionAsync(HttpRule rule, LuaActionTargets phase)
+    private ValueTask<LuaOutcome> RunLuaActionAsync(HttpRule rule, LuaActionTargets phase)
     {
         _txn ??= new TxnContext(this, _priv) { Samples = this };
         _txn.Phase = phase;

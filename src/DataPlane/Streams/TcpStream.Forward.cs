@@ -223,7 +223,7 @@ internal sealed partial class TcpStream
     /// Runs a Lua action with a TXN. As in HAProxy, an error (or a timeout) is logged with its
     /// traceback, what the action changed stays, and the stream goes on to the next rule.
     /// </summary>
-    private Task RunActionAsync(TcpRule rule, LuaActionTargets phase)
+    private ValueTask<LuaOutcome> RunActionAsync(TcpRule rule, LuaActionTargets phase)
     {
         _txn ??= new TxnContext(this, _priv) { Samples = this };
         _txn.Phase = phase;

@@ -28,8 +28,7 @@ internal static class HttpServiceRunner
             {
                 AppletHttpClass.Push(thread, st, a.ctx, a.request);
                 return 1;
-            },
-            $"Lua service '{fn.Name}' failed", cancellationToken).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
         bool failed = outcome is LuaOutcome.Error or LuaOutcome.Timeout or LuaOutcome.OutOfMemory;
 
         await applet.FinishAsync(failed).ConfigureAwait(false);
