@@ -173,6 +173,8 @@ public sealed record ProxyConfig(string Name, ProxyCapabilities Capabilities, So
     public ImmutableArray<HttpRuleConfig> HttpResponseRules { get; init; } = [];
     /// <summary><c>option forwardfor</c>: adds X-Forwarded-For with the client's address.</summary>
     public bool ForwardFor { get; init; }
+    /// <summary><c>option http-buffer-request</c>: the request body (up to the buffer size) is waited for before the rules (req.body).</summary>
+    public bool BufferRequest { get; init; }
     /// <summary><c>option http-keep-alive</c> (default), <c>http-server-close</c> or <c>httpclose</c>.</summary>
     public HttpConnectionMode HttpConnectionMode { get; init; }
     /// <summary><c>log global</c>: the proxy logs to the global targets.</summary>

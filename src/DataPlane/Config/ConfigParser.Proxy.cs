@@ -390,6 +390,18 @@ internal sealed partial class ConfigParser
 
                 return;
             case "http-buffer-request":
+                if (Allowed(optLine, px, Where.All))
+                {
+                    if (w.Count > at + 2)
+                    {
+                        Error(line.Location, kw, $"unexpected argument '{w[at + 2]}'");
+                        return;
+                    }
+
+                    px.BufferRequest = !negate;
+                }
+
+                return;
             case "httpchk":
             case "dontlognull":
             case "logasap":

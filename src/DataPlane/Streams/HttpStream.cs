@@ -75,7 +75,8 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
 
     public string? ServerName => _serverState?.Name;
 
-    public ReadOnlySpan<byte> RequestContent => default;
+    /// <summary>req.len: in HTTP mode, the buffered body (option http-buffer-request).</summary>
+    public ReadOnlySpan<byte> RequestContent => ((IHttpRequestView)this).Body;
 
     public int Worker => _worker;
 
@@ -120,6 +121,32 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
     int IHttpRequestView.Version => _request.Version;
 
     HttpHeaderView IHttpRequestView.Headers => new(_request, RequestBytes);
+
+    // option http-buffer-request: the body waited for before the rules (de-chunked in _chunkedBody).
+    private bool _bodyBuffered;
+
+    // The bytes of the whole buffered body as received (framing included), -1 when only a part is buffered.
+    private int _bufferedBodyWire;
+    private System.Buffers.ArrayBufferWriter<byte>? _chunkedBody;
+
+    ReadOnlySpan<byte> IHttpRequestView.Body
+    {
+        get
+        {
+            if (!_bodyBuffered || _currentRequest is not { } b)
+            {
+                return default;
+            }
+
+            if (_request.Framing == BodyFraming.Chunked)
+            {
+                return _chunkedBody!.WrittenSpan;
+            }
+
+            var body = b.Unread[_requestHeadLength..];
+            return _request.Framing == BodyFraming.ContentLength && body.Length > _request.ContentLength ? body[..(int)_request.ContentLength] : body;
+        }
+    }
 
     // The response being checked by http-response rules.
     private HttpBuffer? _currentResponse;
@@ -239,7 +266,13 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                 _requestHeadLength = _request.Length;
                 _backend = null;
                 _terminated = false;
+                _bodyBuffered = false;
                 Variables.EndTransaction();
+                if (_frontend.Config.BufferRequest && !await BufferBodyAsync(req).ConfigureAwait(false))
+                {
+                    return;
+                }
+
                 var answered = await RunHttpRequestRulesAsync(_frontend, req).ConfigureAwait(false);
                 if (answered is { } keepAfterAnswer)
                 {
@@ -252,6 +285,11 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                 if (bePx is not null && bePx != _frontend)
                 {
                     // A backend's http-request rules run once the request reaches it, as in HAProxy.
+                    if (bePx.Config.BufferRequest && !_bodyBuffered && !await BufferBodyAsync(req).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+
                     answered = await RunHttpRequestRulesAsync(bePx, req).ConfigureAwait(false);
                     if (answered is { } keepAfterBackend)
                     {
@@ -883,6 +921,85 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
         return null;
     }
 
+    /// <summary>
+    /// option http-buffer-request: waits (within timeout http-request) until the whole body, or as
+    /// much as the buffer holds, is there, so that rules can read req.body. Answers "100 Continue"
+    /// itself when the client waits for it, as HAProxy does. False when the stream must end (an
+    /// error was answered or the client left).
+    /// </summary>
+    private async ValueTask<bool> BufferBodyAsync(HttpBuffer req)
+    {
+        _bodyBuffered = true;
+        _bufferedBodyWire = -1;
+        if (_request.Framing == BodyFraming.None)
+        {
+            _bufferedBodyWire = 0;
+            return true;
+        }
+
+        if (_request.ExpectContinue && req.Length == _requestHeadLength)
+        {
+            await _client.SendAsync("HTTP/1.1 100 Continue\r\n\r\n"u8.ToArray(), _idle!.Token).ConfigureAwait(false);
+            _request.ExpectContinue = false;
+        }
+
+        var decoder = _request.Framing == BodyFraming.Chunked ? new ChunkedDecoder() : null;
+        while (true)
+        {
+            var body = req.Unread[_requestHeadLength..];
+            if (decoder is not null)
+            {
+                decoder.Reset();
+                _chunkedBody ??= new System.Buffers.ArrayBufferWriter<byte>();
+                _chunkedBody.Clear();
+                var status = decoder.Consume(body, out int wire, _chunkedBody);
+                if (status == ChunkedStatus.Error)
+                {
+                    Counters.Inc(ref _frontend.FrontendCounters.Ereq);
+                    await SendErrorAsync(400).ConfigureAwait(false);
+                    return false;
+                }
+
+                if (status == ChunkedStatus.Done)
+                {
+                    _bufferedBodyWire = wire;
+                    return true;
+                }
+            }
+            else if (body.Length >= _request.ContentLength)
+            {
+                _bufferedBodyWire = (int)_request.ContentLength;
+                return true;
+            }
+
+            if (req.Free.Length == 0)
+            {
+                // As much as the buffer holds: the rules see that part (HAProxy does the same).
+                return true;
+            }
+
+            int n;
+            try
+            {
+                n = await _client.ReceiveAsync(req.Free, _idle!.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!_stopping.IsCancellationRequested && _idle!.ExpiredSide == 'c')
+            {
+                Counters.Inc(ref _frontend.FrontendCounters.Ereq);
+                await SendErrorAsync(408).ConfigureAwait(false);
+                return false;
+            }
+
+            if (n == 0)
+            {
+                return false;
+            }
+
+            req.End += n;
+            CountIn(n);
+        }
+    }
+
     /// <summary>set-method, set-path, set-query, set-uri.</summary>
     private void SetRequestLine(HttpRule rule)
     {
@@ -1067,10 +1184,12 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
     /// <summary>Sends a response HaLua made; with <paramref name="req"/>, keeps the connection when the request has no body.</summary>
     private async ValueTask<bool> AnswerAsync(byte[] response, HttpBuffer? req = null)
     {
-        bool keep = req is not null && _request.Framing == BodyFraming.None && !_request.Close;
+        // The connection can go on when the request's body is not left unread in it.
+        int body = _request.Framing == BodyFraming.None ? 0 : _bodyBuffered ? _bufferedBodyWire : -1;
+        bool keep = req is not null && body >= 0 && !_request.Close;
         if (keep)
         {
-            req!.Consume(_requestHeadLength);
+            req!.Consume(_requestHeadLength + body);
         }
 
         try

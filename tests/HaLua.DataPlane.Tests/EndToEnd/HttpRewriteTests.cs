@@ -194,4 +194,56 @@ public class HttpRewriteTests
         Assert.Equal("def", (await AskAsync(c, "/b", "x-be: zzz\r\n")).Body);
         Assert.Equal("def", (await AskAsync(c, "/")).Body);
     }
+
+    [Fact]
+    public async Task BufferRequest_ReqBodyInRules_ContentLengthChunkedAndExpectContinue()
+    {
+        await using var origin = new HttpOrigin();
+        await using var h = await HaluaProcess.StartAsync($$"""
+            defaults
+               mode http
+               timeout connect 1s
+               timeout client 5s
+               timeout server 5s
+            frontend fe
+               bind 127.0.0.1:{PORT0}
+               option http-buffer-request
+               http-request deny if { req.body -m sub secret }
+               http-request return status 200 content-type text/plain lf-string "[%[req.body]] %[req.body_len] %[req.len]" if { path /echo }
+               default_backend be
+            backend be
+               server o 127.0.0.1:{{origin.Port}}
+            """);
+        using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
+
+        // The body arrives in two parts: the rules wait for all of it.
+        await c.SendAsync("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello");
+        await Task.Delay(100);
+        await c.SendAsync(" world");
+        var (status, _, body) = await c.ReadResponseAsync();
+        Assert.Equal((200, "[hello world] 11 11"), (status, Encoding.ASCII.GetString(body)));
+
+        await c.SendAsync("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+        await Task.Delay(100);
+        await c.SendAsync("3\r\n!!!\r\n0\r\n\r\n");
+        (status, _, body) = await c.ReadResponseAsync();
+        Assert.Equal((200, "[hello!!!] 8 8"), (status, Encoding.ASCII.GetString(body)));
+
+        // A body matching the rule is refused; others reach the origin intact.
+        await c.SendAsync("POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nmy secret!");
+        Assert.Equal(403, (await c.ReadResponseAsync()).Status);
+        using var c2 = await RawHttpClient.ConnectAsync(h.Ports[0]);
+        await c2.SendAsync("POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+        var (interim, _, _) = await c2.ReadResponseAsync(noBody: true);
+        Assert.Equal(100, interim);
+        await c2.SendAsync("fine!");
+        var final = await c2.ReadResponseAsync();
+        while (final.Status == 100)
+        {
+            final = await c2.ReadResponseAsync();
+        }
+
+        Assert.Equal(200, final.Status);
+        Assert.Equal("fine!", Encoding.ASCII.GetString(origin.Requests.Last().Body));
+    }
 }
