@@ -1091,13 +1091,12 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
         bool chunkedBody = _request.Framing == BodyFraming.Chunked;
         req.Consume(_requestHeadLength);
         _currentRequest = null;
-        using var applet = new HaLua.DataPlane.Lua.Applets.HttpApplet(_client, req, length, _idle!.Token);
+        using var applet = new HaLua.DataPlane.Lua.Applets.HttpApplet(_client, req, length, _idle!.Token, chunkedBody);
         bool keep = await HaLua.DataPlane.Lua.Applets.HttpServiceRunner.RunAsync(
             service.For(_worker), applet, info, _generation.Lua.Settings.ServiceTimeout, _idle.Token, this, _priv).ConfigureAwait(false);
         CountOut((int)Math.Min(int.MaxValue, applet.BytesOut));
 
-        // A chunked request body is not given to HTTP services yet: the connection cannot go on.
-        return keep && !chunkedBody && !_request.Close;
+        return keep && !_request.Close;
     }
 
     /// <summary>A proxy's http-response rules on the current response; false when one denied it (the error page is sent).</summary>
