@@ -390,6 +390,18 @@ internal sealed partial class ConfigParser
 
                 return;
             case "http-buffer-request":
+                if (Allowed(optLine, px, Where.All))
+                {
+                    if (w.Count > at + 2)
+                    {
+                        Error(line.Location, kw, $"unexpected argument '{w[at + 2]}'");
+                        return;
+                    }
+
+                    px.BufferRequest = !negate;
+                }
+
+                return;
             case "httpchk":
             case "dontlognull":
             case "logasap":
@@ -678,12 +690,6 @@ internal sealed partial class ConfigParser
         if (w.Count < 2)
         {
             Error(line.Location, "use_backend", "'use_backend' expects a backend name");
-            return;
-        }
-
-        if (w[1].Contains("%[", StringComparison.Ordinal))
-        {
-            Error(line.Location, "use_backend", "dynamic backend names (%[...]) are not supported yet by HaLua");
             return;
         }
 

@@ -10,8 +10,16 @@ namespace HaLua.DataPlane.Runtime;
 /// <summary>A compiled tcp-request / tcp-response content rule.</summary>
 internal sealed record TcpRule(TcpRuleKind Kind, Condition? Condition, LuaRegistration? Lua, IReadOnlyList<string> Args, SourceLocation Location);
 
-/// <summary>A compiled use_backend rule.</summary>
-internal sealed record UseBackend(ProxyRuntime Backend, Condition? Condition);
+/// <summary>
+/// A compiled use_backend rule: a named backend, or a log-format name (<c>%[...]</c>) evaluated per
+/// stream and looked up among the backends of the frontend's mode.
+/// </summary>
+internal sealed record UseBackend(ProxyRuntime? Backend, Condition? Condition)
+{
+    public HaLua.DataPlane.Http.LogFormat? DynamicName { get; init; }
+
+    public IReadOnlyDictionary<string, ProxyRuntime>? Backends { get; init; }
+}
 
 /// <summary>
 /// One proxy of a generation: its frontend side (listeners, rules, backend choice, maxconn) and/or
@@ -58,9 +66,9 @@ internal sealed class ProxyRuntime
 
     public IReadOnlyList<TcpRule> TcpResponseRules { get; set; } = [];
 
-    public IReadOnlyList<HaLua.DataPlane.Http.HttpRule> HttpRequestRules { get; set; } = [];
+    public HaLua.DataPlane.Http.HttpRule[] HttpRequestRules { get; set; } = [];
 
-    public IReadOnlyList<HaLua.DataPlane.Http.HttpRule> HttpResponseRules { get; set; } = [];
+    public HaLua.DataPlane.Http.HttpRule[] HttpResponseRules { get; set; } = [];
 
     public IReadOnlyList<UseBackend> UseBackends { get; set; } = [];
 
@@ -83,6 +91,12 @@ internal sealed class ProxyRuntime
         {
             if (ub.Condition is null || ub.Condition.Evaluate(stream))
             {
+                if (ub.DynamicName is { } dynamic)
+                {
+                    // A name that is no backend: default_backend, not the next rule (as HAProxy 2.6).
+                    return ub.Backends!.GetValueOrDefault(dynamic.Evaluate(stream)) ?? DefaultBackend ?? (IsBackend ? this : null);
+                }
+
                 return ub.Backend;
             }
         }

@@ -162,6 +162,9 @@ internal static class BuiltinConverters
             v = Sample.FromInt(v.AsString.Length);
             return true;
         }, SampleType.Int));
+        // utime(FORMAT[,OFFSET]) / ltime: an epoch time in seconds (plus OFFSET) formatted by strftime, in UTC / local time.
+        r.Add(new ConverterDescriptor("utime", 1, 2, (ISampleContext c, ref Sample v, IReadOnlyList<string> a) => Time(ref v, a, local: false)));
+        r.Add(new ConverterDescriptor("ltime", 1, 2, (ISampleContext c, ref Sample v, IReadOnlyList<string> a) => Time(ref v, a, local: true)));
         r.Add(new ConverterDescriptor("ipmask", 1, 2, (ISampleContext c, ref Sample v, IReadOnlyList<string> a) =>
         {
             if (!v.TryAsIp(out var ip) || ip is null)
@@ -179,6 +182,40 @@ internal static class BuiltinConverters
             v = Sample.FromIp(net.Value.Masked);
             return true;
         }, SampleType.Ip));
+    }
+
+    private static bool Time(ref Sample v, IReadOnlyList<string> a, bool local)
+    {
+        if (!v.TryAsInt(out long epoch))
+        {
+            return false;
+        }
+
+        if (a.Count > 1 && long.TryParse(a[1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long offset))
+        {
+            epoch += offset;
+        }
+
+        DateTimeOffset at;
+        try
+        {
+            at = DateTimeOffset.FromUnixTimeSeconds(epoch);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            return false;
+        }
+
+        string zone = "GMT";
+        if (local)
+        {
+            var tz = TimeZoneInfo.Local;
+            at = TimeZoneInfo.ConvertTime(at, tz);
+            zone = tz.Id == "UTC" || tz.Id == "Etc/UTC" ? "UTC" : tz.IsDaylightSavingTime(at) ? tz.DaylightName : tz.StandardName;
+        }
+
+        v = Sample.FromString(Strftime.Format(a[0], at.DateTime, at.Offset, zone, epoch));
+        return true;
     }
 
     private static bool SetStr(ref Sample v, string s)

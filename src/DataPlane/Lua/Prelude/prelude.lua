@@ -204,6 +204,32 @@ Channel.forward = wrap(raw.channel_forward)
 Channel.is_full = wrap(raw.channel_is_full)
 
 ---------------------------------------------------------------------------------------------
+-- HTTP (txn.http): req_* in http-req actions, res_* in http-res actions
+---------------------------------------------------------------------------------------------
+local HTTP = class("HTTP")
+do
+  local get, add, set, del = raw.http_get_headers, raw.http_add_header, raw.http_set_header, raw.http_del_header
+  local rep_h, rep_v = raw.http_rep_header, raw.http_rep_value
+  function HTTP.req_get_headers(h) return chk(get(h, false)) end
+  function HTTP.res_get_headers(h) return chk(get(h, true)) end
+  function HTTP.req_add_header(h, n, v) return chk(add(h, false, n, v)) end
+  function HTTP.res_add_header(h, n, v) return chk(add(h, true, n, v)) end
+  function HTTP.req_set_header(h, n, v) return chk(set(h, false, n, v)) end
+  function HTTP.res_set_header(h, n, v) return chk(set(h, true, n, v)) end
+  function HTTP.req_del_header(h, n) return chk(del(h, false, n)) end
+  function HTTP.res_del_header(h, n) return chk(del(h, true, n)) end
+  function HTTP.req_rep_header(h, n, r, s) return chk(rep_h(h, false, n, r, s)) end
+  function HTTP.res_rep_header(h, n, r, s) return chk(rep_h(h, true, n, r, s)) end
+  function HTTP.req_rep_value(h, n, r, s) return chk(rep_v(h, false, n, r, s)) end
+  function HTTP.res_rep_value(h, n, r, s) return chk(rep_v(h, true, n, r, s)) end
+  HTTP.req_set_method = wrap(raw.http_set_method)
+  HTTP.req_set_path = wrap(raw.http_set_path)
+  HTTP.req_set_query = wrap(raw.http_set_query)
+  HTTP.req_set_uri = wrap(raw.http_set_uri)
+  HTTP.res_set_status = wrap(raw.http_set_status)
+end
+
+---------------------------------------------------------------------------------------------
 -- TXN
 ---------------------------------------------------------------------------------------------
 local TXN = class("TXN")
