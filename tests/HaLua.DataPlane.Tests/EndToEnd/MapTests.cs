@@ -216,6 +216,65 @@ public class MapTests
         Assert.Equal(200, (await GetAsync(port, "/api/x", "X-User: mallory\r\n")).Status);
     }
 
+    [Fact]
+    public async Task UseBackendByMap_LuaHttpActionRemaps_NextRequestGoesToTheNewBackend()
+    {
+        static HttpOrigin Origin(string name) => new(r => Task.FromResult<byte[]?>(HttpOrigin.Ok(name)));
+        await using var a = Origin("A");
+        await using var b = Origin("B");
+        await using var d = Origin("D");
+        await using var h = await HaluaProcess.StartAsync("""
+            global
+               lua-load remap.lua
+
+            """ + Defaults + $$"""
+
+            frontend fe
+               bind 127.0.0.1:{PORT0}
+               http-request lua.remap if { path_beg /remap/ }
+               http-request lua.unmap if { path_beg /unmap/ }
+               use_backend %[req.hdr(host),lower,map(hosts.map,be_default)]
+               default_backend be_default
+            backend be_a
+               server a 127.0.0.1:{{a.Port}}
+            backend be_b
+               server b 127.0.0.1:{{b.Port}}
+            backend be_default
+               server d 127.0.0.1:{{d.Port}}
+            """, new Dictionary<string, string>
+        {
+            ["hosts.map"] = "a.example be_a\nb.example be_b\n",
+            // An http-req action: the path says which host goes to which backend from now on.
+            ["remap.lua"] = """
+                core.register_action("remap", { "http-req" }, function(txn)
+                  local host, backend = txn.sf:path():match("^/remap/([^/]+)/(.+)$")
+                  core.set_map("hosts.map", host, backend)
+                end)
+                core.register_action("unmap", { "http-req" }, function(txn)
+                  core.del_map("hosts.map", txn.sf:path():match("^/unmap/(.+)$"))
+                end)
+                """,
+        });
+        int port = h.Ports[0];
+
+        async Task<string> Via(string host, string path = "/")
+        {
+            using var c = await RawHttpClient.ConnectAsync(port);
+            await c.SendAsync($"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n");
+            return Encoding.ASCII.GetString((await c.ReadResponseAsync()).Body);
+        }
+
+        Assert.Equal("A", await Via("a.example"));
+        Assert.Equal("B", await Via("B.Example"));
+        Assert.Equal("D", await Via("c.example"));
+        Assert.Equal("D", await Via("x", "/remap/c.example/be_b"));
+        Assert.Equal("B", await Via("c.example"));
+        Assert.Equal("D", await Via("x", "/remap/a.example/be_b"));
+        Assert.Equal("B", await Via("a.example"));
+        Assert.Equal("D", await Via("x", "/unmap/c.example"));
+        Assert.Equal("D", await Via("c.example"));
+    }
+
     [Theory]
     [InlineData("http-request set-header X %[path,map_beg(missing.map,d)]", "'http-request set-header'", "converter 'map_beg': failed to open pattern file 'missing.map'")]
     [InlineData("acl bad path -f missing.lst", "'acl'", "failed to open pattern file 'missing.lst'")]
