@@ -1072,22 +1072,11 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
     /// <summary>Hands the request to a Lua HTTP service; true when the connection can serve another request.</summary>
     private async ValueTask<bool> RunServiceAsync(HaLua.DataPlane.Lua.LuaRegistration service, HttpBuffer req)
     {
-        var bytes = RequestBytes;
-        var target = bytes[_request.Target];
-        int q = target.IndexOf((byte)'?');
-        var headers = new List<(string, string)>(_request.FieldCount);
-        foreach (var f in _request.Fields)
-        {
-            headers.Add((System.Text.Encoding.Latin1.GetString(f.Name(bytes)), System.Text.Encoding.Latin1.GetString(f.Value(bytes))));
-        }
-
+        // The head's bytes: the rules' edited head, or the received one (still in the buffer
+        // after Consume: nothing is received into it before the applet object is pushed).
+        var headBytes = _reqEdit.Changed ? _reqEdit.Memory : req.Data.AsMemory(req.Start, _requestHeadLength);
         long length = _request.Framing == BodyFraming.ContentLength ? _request.ContentLength : 0;
-        var info = new HaLua.DataPlane.Lua.Classes.AppletHttpClass.RequestInfo(
-            System.Text.Encoding.Latin1.GetString(bytes[_request.Method]),
-            System.Text.Encoding.Latin1.GetString(HttpFetches.Path(target)),
-            q < 0 ? "" : System.Text.Encoding.Latin1.GetString(target[(q + 1)..]),
-            length,
-            headers);
+        var info = new HaLua.DataPlane.Lua.Classes.AppletHttpClass.RequestInfo(_request, headBytes, length);
         bool chunkedBody = _request.Framing == BodyFraming.Chunked;
         req.Consume(_requestHeadLength);
         _currentRequest = null;

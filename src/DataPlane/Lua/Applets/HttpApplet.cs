@@ -112,7 +112,15 @@ internal sealed class HttpApplet : ILuaWaitable, ILuaSliceOwner, IAppletInput, I
     public void StartResponse()
     {
         Started = true;
-        Chunked = !Headers.Any(h => h.Name.Equals("content-length", StringComparison.OrdinalIgnoreCase));
+        Chunked = true;
+        foreach (var (name, _) in Headers)
+        {
+            if (name.Equals("content-length", StringComparison.OrdinalIgnoreCase))
+            {
+                Chunked = false;
+                break;
+            }
+        }
     }
 
     /// <summary>Appends body bytes; true when the script should wait for the client to take them.</summary>
@@ -125,7 +133,11 @@ internal sealed class HttpApplet : ILuaWaitable, ILuaSliceOwner, IAppletInput, I
 
         if (Chunked)
         {
-            Append(Encoding.ASCII.GetBytes($"{data.Length:x}\r\n"));
+            Span<byte> size = stackalloc byte[18];
+            data.Length.TryFormat(size, out int digits, "x", System.Globalization.CultureInfo.InvariantCulture);
+            size[digits] = (byte)'\r';
+            size[digits + 1] = (byte)'\n';
+            Append(size[..(digits + 2)]);
             Append(data);
             Append("\r\n"u8);
         }
@@ -152,20 +164,38 @@ internal sealed class HttpApplet : ILuaWaitable, ILuaSliceOwner, IAppletInput, I
         _outLen += data.Length;
     }
 
-    private byte[] Head()
+    /// <summary>Writes the response head at the start of <paramref name="buf"/> (grown as needed); returns its length.</summary>
+    private int WriteHead(ref byte[] buf)
     {
-        var sb = new StringBuilder("HTTP/1.1 ").Append(Status).Append(' ').Append(Reason ?? HttpResponses.Reason(Status)).Append("\r\n");
+        int n = 0;
+        void Put(ref byte[] b, ref int at, ReadOnlySpan<char> text)
+        {
+            PooledBytes.Grow(ref b, at, at + text.Length);
+            at += Encoding.Latin1.GetBytes(text, b.AsSpan(at));
+        }
+
+        Put(ref buf, ref n, "HTTP/1.1 ");
+        Span<char> code = stackalloc char[11];
+        Status.TryFormat(code, out int len, default, System.Globalization.CultureInfo.InvariantCulture);
+        Put(ref buf, ref n, code[..len]);
+        Put(ref buf, ref n, " ");
+        Put(ref buf, ref n, Reason ?? HttpResponses.Reason(Status));
+        Put(ref buf, ref n, "\r\n");
         foreach (var (name, value) in Headers)
         {
-            sb.Append(name).Append(": ").Append(value).Append("\r\n");
+            Put(ref buf, ref n, name);
+            Put(ref buf, ref n, ": ");
+            Put(ref buf, ref n, value);
+            Put(ref buf, ref n, "\r\n");
         }
 
         if (Chunked)
         {
-            sb.Append("transfer-encoding: chunked\r\n");
+            Put(ref buf, ref n, "transfer-encoding: chunked\r\n");
         }
 
-        return Encoding.Latin1.GetBytes(sb.Append("\r\n").ToString());
+        Put(ref buf, ref n, "\r\n");
+        return n;
     }
 
     public async ValueTask AfterSliceAsync()
@@ -180,21 +210,25 @@ internal sealed class HttpApplet : ILuaWaitable, ILuaSliceOwner, IAppletInput, I
             if (!HeadSent)
             {
                 HeadSent = true;
-                var head = Head();
-                if (_outLen > 0 && head.Length + _outLen <= 16384)
+
+                // The head, and the first body bytes in the same send.
+                var both = ArrayPool<byte>.Shared.Rent(512 + _outLen);
+                try
                 {
-                    // The head and the first body bytes in one send.
-                    var both = new byte[head.Length + _outLen];
-                    head.CopyTo(both, 0);
-                    _out.AsSpan(0, _outLen).CopyTo(both.AsSpan(head.Length));
+                    int headLength = WriteHead(ref both);
+                    PooledBytes.Grow(ref both, headLength, headLength + _outLen);
+                    _out.AsSpan(0, _outLen).CopyTo(both.AsSpan(headLength));
+                    int total = headLength + _outLen;
                     _outLen = 0;
-                    await _client.SendAsync(both, _token).ConfigureAwait(false);
-                    BytesOut += both.Length;
-                    return;
+                    await _client.SendAsync(both.AsMemory(0, total), _token).ConfigureAwait(false);
+                    BytesOut += total;
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(both);
                 }
 
-                await _client.SendAsync(head, _token).ConfigureAwait(false);
-                BytesOut += head.Length;
+                return;
             }
 
             if (_outLen > 0)

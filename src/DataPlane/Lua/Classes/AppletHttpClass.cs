@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using HaLua.DataPlane.Lua.Applets;
+using HaLua.DataPlane.Http;
 using HaLua.DataPlane.Lua.Interop;
 using static HaLua.DataPlane.Lua.Native.LuaApi;
 
@@ -20,51 +21,35 @@ internal static unsafe class AppletHttpClass
         r.Add("applet_http_send", &Send);
     }
 
-    /// <summary>The request as the applet sees it (the spec's attributes).</summary>
-    internal sealed record RequestInfo(string Method, string Path, string Query, long Length, IReadOnlyList<(string Name, string Value)> Headers);
+    /// <summary>
+    /// The request as the applet sees it: its parsed head over the head's bytes (the spec's
+    /// attributes are pushed from these bytes, nothing is copied into .NET strings). The bytes
+    /// must stay as they are until <see cref="Push"/> ran.
+    /// </summary>
+    internal readonly record struct RequestInfo(HttpHead Head, ReadOnlyMemory<byte> HeadBytes, long Length);
 
     /// <summary>Pushes {[0]=handle, f, sf, c, sc, method, version, path, qs, length, headers}.</summary>
     public static void Push(IntPtr L, LuaState st, HttpAppletContext applet, RequestInfo request)
     {
+        var head = request.Head;
+        var bytes = request.HeadBytes.Span;
+        var target = bytes[head.Target];
+        int q = target.IndexOf((byte)'?');
         LuaObjects.PushObject(L, applet, st.Classes.AppletHttp, st.Classes.Handle, 10);
         SampleObjects.AddSampleFields(L, st);
-        LuaStack.PushString(L, request.Method);
+        LuaStack.PushBytes(L, bytes[head.Method]);
         LuaStack.SetField(L, -2, "method");
-        LuaStack.PushString(L, "HTTP/1.1");
+        LuaStack.PushBytes(L, "HTTP/1.1"u8);
         LuaStack.SetField(L, -2, "version");
-        LuaStack.PushString(L, request.Path);
+        LuaStack.PushBytes(L, Samples.HttpFetches.Path(target));
         LuaStack.SetField(L, -2, "path");
-        LuaStack.PushString(L, request.Query);
+        LuaStack.PushBytes(L, q < 0 ? default : target[(q + 1)..]);
         LuaStack.SetField(L, -2, "qs");
         lua_pushinteger(L, request.Length);
         LuaStack.SetField(L, -2, "length");
 
         // headers["name"][i] = value, names in lower case, indexes from 0.
-        lua_createtable(L, 0, request.Headers.Count);
-        foreach (var (name, value) in request.Headers)
-        {
-            string key = name.ToLowerInvariant();
-            if (LuaStack.GetField(L, -1, key) != LUA_TTABLE)
-            {
-                lua_pop(L, 1);
-                lua_createtable(L, 2, 0);
-                lua_pushvalue(L, -1);
-                LuaStack.SetField(L, -3, key);
-            }
-
-            long next = 0;
-            while (lua_rawgeti(L, -1, next) != LUA_TNIL)
-            {
-                lua_pop(L, 1);
-                next++;
-            }
-
-            lua_pop(L, 1);
-            LuaStack.PushBytes(L, Encoding.Latin1.GetBytes(value));
-            lua_rawseti(L, -2, next);
-            lua_pop(L, 1);
-        }
-
+        HttpClass.PushHeaderTable(L, head, bytes);
         LuaStack.SetField(L, -2, "headers");
     }
 
