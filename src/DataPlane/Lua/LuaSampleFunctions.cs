@@ -56,7 +56,14 @@ internal static class LuaSampleFunctions
             }
             else if (ctx is ILuaTxnHost host)
             {
-                var txn = new TxnContext(host, new LuaPrivSlot()) { Samples = ctx };
+                // The stream's own TXN (its private data is the actions'); in HTTP, the phase is
+                // the message being processed, so txn.http reaches the right head.
+                var txn = host.Txn;
+                if (host.IsHttp)
+                {
+                    txn.Phase = ctx is Samples.IHttpResponseView { ResponseStatus: > 0 } ? LuaActionTargets.HttpRes : LuaActionTargets.HttpReq;
+                }
+
                 TxnClass.Push(L, st, txn);
                 exec.Owner = txn;
                 n++;

@@ -28,6 +28,9 @@ internal interface ILuaTxnHost
 
     /// <summary>txn:done(): end the stream after this action.</summary>
     void Terminate();
+
+    /// <summary>The stream's TXN object (one per stream, shared by its actions and Lua fetches, with the stream's private data).</summary>
+    TxnContext Txn { get; }
 }
 
 /// <summary>The C# object behind a Lua TXN: one per action run, over the stream's channels.</summary>

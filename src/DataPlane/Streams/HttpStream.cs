@@ -101,6 +101,8 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
 
     public void Terminate() => _terminated = true;
 
+    public TxnContext Txn => _txn ??= new TxnContext(this, _priv) { Samples = this };
+
     HttpHead? ILuaHttpHost.MessageHead(bool response) => response ? (_currentResponse is null ? null : _response) : (_currentRequest is null ? null : _request);
 
     ReadOnlySpan<byte> ILuaHttpHost.MessageBytes(bool response) => response ? ResponseBytes : RequestBytes;
@@ -1064,9 +1066,9 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
     /// </summary>
     private ValueTask<LuaOutcome> RunLuaActionAsync(HttpRule rule, LuaActionTargets phase)
     {
-        _txn ??= new TxnContext(this, _priv) { Samples = this };
-        _txn.Phase = phase;
-        return LuaRunner.RunActionAsync(rule.Lua!.For(_worker), _txn, rule.Args, _generation.Lua.Settings.SessionTimeout, _idle!.Token);
+        var txn = Txn;
+        txn.Phase = phase;
+        return LuaRunner.RunActionAsync(rule.Lua!.For(_worker), txn, rule.Args, _generation.Lua.Settings.SessionTimeout, _idle!.Token);
     }
 
     /// <summary>Hands the request to a Lua HTTP service; true when the connection can serve another request.</summary>

@@ -225,8 +225,8 @@ internal sealed partial class TcpStream
     /// </summary>
     private ValueTask<LuaOutcome> RunActionAsync(TcpRule rule, LuaActionTargets phase)
     {
-        _txn ??= new TxnContext(this, _priv) { Samples = this };
-        _txn.Phase = phase;
-        return LuaRunner.RunActionAsync(rule.Lua!.For(_worker), _txn, rule.Args, _generation.Lua.Settings.SessionTimeout, _idle!.Token);
+        var txn = Txn;
+        txn.Phase = phase;
+        return LuaRunner.RunActionAsync(rule.Lua!.For(_worker), txn, rule.Args, _generation.Lua.Settings.SessionTimeout, _idle!.Token);
     }
 }

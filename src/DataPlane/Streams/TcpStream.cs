@@ -82,6 +82,8 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
 
     public void Terminate() => _terminated = true;
 
+    public TxnContext Txn => _txn ??= new TxnContext(this, _priv) { Samples = this };
+
     public async Task RunAsync()
     {
         var fe = _frontend.FrontendCounters;
