@@ -231,12 +231,12 @@ internal static class GenerationBuilder
                     continue;
                 }
 
-                HaLua.DataPlane.Http.LogFormat? value = null;
+                HaLua.DataPlane.Logging.LogFormat? value = null;
                 if (r.Value is not null)
                 {
                     try
                     {
-                        value = HaLua.DataPlane.Http.LogFormat.Compile(r.Value, samples);
+                        value = HaLua.DataPlane.Logging.LogFormat.Compile(r.Value, samples);
                     }
                     catch (FormatException ex)
                     {
