@@ -60,6 +60,8 @@ internal static class GenerationBuilder
             CompileRules(px, proxies, lua, samples, errors);
         }
 
+        AccessLogs.Build(proxies, g.Logs, samples, errors);
+
         var generation = new Generation(config, lua, samples, proxies);
         if (errors.Count > 0)
         {
@@ -197,7 +199,7 @@ internal static class GenerationBuilder
                     break;
             }
 
-            return new TcpRule(r.Kind, cond, reg, r.Args, r.Location);
+            return new TcpRule(r.Kind, cond, reg, r.Args, r.Location, r.Kind == TcpRuleKind.SetLogLevel ? AccessLogs.RuleLevel(r.Args[0]) : 0);
         }
 
         px.TcpRequestRules = [.. cfg.TcpRequestContent.Select(r => Rule(r, "tcp-request content", LuaActionTargets.TcpReq)).OfType<TcpRule>()];
@@ -223,6 +225,7 @@ internal static class GenerationBuilder
                     HttpRuleKind.DelHeader => "del-header",
                     HttpRuleKind.UseService => "use-service",
                     HttpRuleKind.SetStatus => "set-status",
+                    HttpRuleKind.SetLogLevel => "set-log-level",
                     _ => r.Kind.ToString().ToLowerInvariant(),
                 };
                 if (cfg.Mode != ProxyMode.Http)
@@ -261,7 +264,8 @@ internal static class GenerationBuilder
                     }
                 }
 
-                httpRules.Add(new HaLua.DataPlane.Http.HttpRule(r.Kind, Cond(r.Condition, kw), r.Name, value, r.Status, r.ContentType, r.RedirectType, service));
+                int status = r.Kind == HttpRuleKind.SetLogLevel ? AccessLogs.RuleLevel(r.Name!) : r.Status;
+                httpRules.Add(new HaLua.DataPlane.Http.HttpRule(r.Kind, Cond(r.Condition, kw), r.Name, value, status, r.ContentType, r.RedirectType, service));
             }
 
             return httpRules;

@@ -19,7 +19,7 @@ namespace HaLua.DataPlane.Streams;
 /// fixed buffer (Content-Length, chunked validated on the fly, until close). Errors are HAProxy's:
 /// 503 no server, 502 invalid response, 504 server timeout, 408 request timeout.
 /// </summary>
-internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpResponseView
+internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHttpResponseView
 {
     private const int BufferSize = 16384;
 
@@ -103,6 +103,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
         _listenerCounters?.SessionStarted();
         using var idle = IdleTimeouts.Shared.Watch(_frontend.ClientTimeout, TimeSpan.Zero, _stopping);
         _idle = idle;
+        _log = StreamLog.Open(_frontend, this, http: true);
         using var req = new HttpBuffer(BufferSize);
         using var res = new HttpBuffer(BufferSize);
         try
@@ -112,10 +113,12 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
         {
             _abort = true;
+            LogFailure(ex);
         }
         catch (Exception ex)
         {
             _abort = true;
+            LogFailure(ex);
             ProcessLog.Instance.Alert($"stream on '{_frontend.Name}' failed: {ex}");
         }
         finally
@@ -137,6 +140,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
     {
         for (bool first = true; !_stopping.IsCancellationRequested; first = false)
         {
+            _log?.Begin(first, req.Length > 0);
             // The request head (inlined: see the summary).
                 // HAProxy's timeouts: a new request must start within timeout http-keep-alive (after a
                 // response; else http-request, else client), and a started request must be complete
@@ -160,6 +164,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                     {
                         Counters.Inc(ref _frontend.FrontendCounters.Ereq);
                         await SendErrorAsync(400).ConfigureAwait(false);
+                        LogNoRequest(first, 400, 'P');
                         return;
                     }
 
@@ -177,11 +182,13 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                             await SendErrorAsync(408).ConfigureAwait(false);
                         }
 
+                        LogNoRequest(first, 408, 'c');
                         return;
                     }
 
                     if (n == 0)
                     {
+                        LogNoRequest(first, 400, 'C');
                         return;
                     }
 
@@ -199,6 +206,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
 
             bool keep;
                 _currentRequest = req;
+                LogRequestHead(req);
                 _edits.Reset();
                 _backend = null;
                 var answered = await RunHttpRequestRulesAsync(_frontend, req).ConfigureAwait(false);
@@ -223,6 +231,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
 
                 if (bePx?.Backend is not { } be)
                 {
+                    _log?.Terminate('S', 'C');
                     _currentRequest = null;
                     await SendErrorAsync(503).ConfigureAwait(false);
                     { keep = false; goto Next; }
@@ -280,6 +289,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                     else if (!await ForwardBodyAsync(_client, req, server, _request.Framing, _request.ContentLength, fromClient: true, be, srv, headInBuffer).ConfigureAwait(false))
                     {
                         // The head as received, with the body (what of it is already here goes in the same send).
+                        _log?.Terminate('C', 'D');
                         _abort = true;
                         { keep = false; goto Next; }
                     }
@@ -337,6 +347,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
 
                         if (parsed != 0)
                         {
+                            _log?.Terminate(parsed == 504 ? 's' : 'S', 'H');
                             Counters.Inc(ref be.Counters.Eresp);
                             Counters.Inc(ref srv.Counters.Eresp);
                             await SendErrorAsync(parsed).ConfigureAwait(false);
@@ -356,6 +367,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                         res.Consume(interim);
                     }
 
+                    _log?.ResponseHead(_response.Status);
                     _idle.SetTimeouts(_frontend.ClientTimeout, bePx.ServerTimeout);
                     if (_response.Status == 101 && upgrade)
                     {
@@ -425,6 +437,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
 
                     if (!await ForwardBodyAsync(server, res, _client, framing, _response.ContentLength, fromClient: false, be, srv, responseHead).ConfigureAwait(false))
                     {
+                        _log?.Terminate('S', 'D');
                         _abort = true;
                         { keep = false; goto Next; }
                     }
@@ -443,6 +456,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                     ReleaseServer();
                 }
         Next:
+            LogEnd();
             if (!keep)
             {
                 return;
@@ -456,7 +470,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
     /// </summary>
     private async Task<bool> TunnelAsync(Connection server, BackendState be, ServerState srv)
     {
-        var result = await TcpTunnel.RunAsync(_client, server, _idle!, n => CountUp(be, srv, n), n => CountDown(be, srv, n)).ConfigureAwait(false);
+        var result = await TcpTunnel.RunAsync(_client, server, _idle!, n => { _log?.Received(n); CountUp(be, srv, n); }, n => CountDown(be, srv, n)).ConfigureAwait(false);
         return result.ClientAborted || result.ServerAborted;
     }
 
@@ -680,6 +694,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
         buf.End += n;
         if (fromClient)
         {
+            _log?.Received(n);
             _idle.ClientActivity();
         }
         else
@@ -702,14 +717,17 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
             var srv = await be.AcquireAsync(Source?.Address, avoid, bePx.QueueTimeout, token).ConfigureAwait(false);
             if (srv is null)
             {
+                _log?.Terminate(be.UsableServers > 0 ? 's' : 'S', be.UsableServers > 0 ? 'Q' : 'C');
                 return false;
             }
 
+            _log?.Queued(srv);
             _serverState = srv;
             _serverBackend = be;
             if (_server is not null && _serverConnectedTo == srv)
             {
                 // Keep-alive on the server side: the same server again, the same connection.
+                _log?.Connected(_server.Local);
                 return true;
             }
 
@@ -724,6 +742,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
             {
                 _server = await Connection.ConnectAsync(srv.Address, _worker, cts.Token).ConfigureAwait(false);
                 _serverConnectedTo = srv;
+                _log?.Connected(_server.Local);
                 return true;
             }
             catch (Exception ex) when (ex is SocketException || (ex is OperationCanceledException && !token.IsCancellationRequested))
@@ -733,11 +752,13 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                 Counters.Inc(ref be.Counters.Econ);
                 if (attempt >= retries)
                 {
+                    _log?.Terminate('S', 'C');
                     return false;
                 }
 
                 Counters.Inc(ref srv.Counters.Wretr);
                 Counters.Inc(ref be.Counters.Wretr);
+                _log?.Retried(bePx.Config.Redispatch && attempt + 1 == retries);
                 if (bePx.Config.Redispatch && attempt + 1 == retries)
                 {
                     avoid = srv;
@@ -787,14 +808,17 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                     return await RunServiceAsync(rule.Service!, req).ConfigureAwait(false);
 
                 case Config.HttpRuleKind.Deny:
+                    _log?.Answered(rule.Status, 'P');
                     Counters.Inc(ref _frontend.FrontendCounters.Dreq);
                     await AnswerAsync(HttpResponses.Deny(rule.Status)).ConfigureAwait(false);
                     return false;
 
                 case Config.HttpRuleKind.Return:
+                    _log?.Answered(rule.Status, 'L');
                     return await AnswerAsync(HttpResponses.Return(rule.Status, rule.ContentType, rule.Value?.Evaluate(this)), req).ConfigureAwait(false);
 
                 case Config.HttpRuleKind.Redirect:
+                    _log?.Answered(rule.Status, 'L');
                     string target = rule.Value!.Evaluate(this);
                     if (rule.RedirectType == "prefix")
                     {
@@ -806,6 +830,10 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
 
                 case Config.HttpRuleKind.DelHeader or Config.HttpRuleKind.SetHeader or Config.HttpRuleKind.AddHeader:
                     EditHeader(rule, _request, RequestBytes);
+                    break;
+
+                case Config.HttpRuleKind.SetLogLevel:
+                    _log?.SetLevel(rule.Status);
                     break;
             }
         }
@@ -833,12 +861,14 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
             length,
             headers);
         bool chunkedBody = _request.Framing == BodyFraming.Chunked;
+        _log?.Service(service.Name);
         req.Consume(_request.Length);
         _currentRequest = null;
         using var applet = new HaLua.DataPlane.Lua.Applets.HttpApplet(_client, req, length, _idle!.Token);
         bool keep = await HaLua.DataPlane.Lua.Applets.HttpServiceRunner.RunAsync(
             service.For(_worker), applet, info, _generation.Lua.Settings.ServiceTimeout, _idle.Token, this).ConfigureAwait(false);
         CountOut((int)Math.Min(int.MaxValue, applet.BytesOut));
+        _log?.ResponseHead(applet.Status);
 
         // A chunked request body is not given to HTTP services yet: the connection cannot go on.
         return keep && !chunkedBody && !_request.Close;
@@ -860,6 +890,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                     return true;
 
                 case Config.HttpRuleKind.Deny:
+                    _log?.Answered(rule.Status, 'P');
                     if (_backend?.Backend is { } be)
                     {
                         Counters.Inc(ref be.Counters.Dresp);
@@ -869,12 +900,17 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                     return false;
 
                 case Config.HttpRuleKind.SetStatus:
+                    _log?.Status = rule.Status;
                     _newStatus = rule.Status;
                     _newReason = rule.Value?.Evaluate(this);
                     break;
 
                 case Config.HttpRuleKind.DelHeader or Config.HttpRuleKind.SetHeader or Config.HttpRuleKind.AddHeader:
                     EditHeader(rule, _response, ResponseBytes);
+                    break;
+
+                case Config.HttpRuleKind.SetLogLevel:
+                    _log?.SetLevel(rule.Status);
                     break;
             }
         }
@@ -955,6 +991,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
 
     private void CountOut(int n)
     {
+        _log?.Sent(n);
         Counters.Add(ref _frontend.FrontendCounters.Bout, n);
         if (_listenerCounters is { } lc)
         {
@@ -966,6 +1003,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
 
     private async ValueTask SendErrorAsync(int status)
     {
+        _log?.Status = status;
         try
         {
             var page = HttpErrors.For(status);
@@ -980,6 +1018,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
 
     private void CountIn(int n)
     {
+        _log?.Received(n);
         Counters.Add(ref _frontend.FrontendCounters.Bin, n);
         if (_listenerCounters is { } lc)
         {
@@ -1007,6 +1046,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
 
     private void CountDown(BackendState be, ServerState s, long n)
     {
+        _log?.Sent(n);
         Counters.Add(ref _frontend.FrontendCounters.Bout, n);
         Counters.Add(ref be.Counters.Bout, n);
         Counters.Add(ref s.Counters.Bout, n);
