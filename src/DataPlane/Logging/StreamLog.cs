@@ -252,6 +252,23 @@ internal sealed class StreamLog
             : 'I');
     }
 
+    /// <summary>A tunnel (TCP stream, HTTP upgrade) ended: the process stopping (K), a side's timeout (c, s) or abort (C, S), else normally.</summary>
+    public void TunnelEnded(bool clientAborted, bool serverAborted, char expiredSide, bool stopping)
+    {
+        if (stopping)
+        {
+            Terminate('K', 'D');
+        }
+        else if (expiredSide is 'c' or 's')
+        {
+            Terminate(expiredSide, 'D');
+        }
+        else if (clientAborted || serverAborted)
+        {
+            Terminate(clientAborted ? 'C' : 'S', 'D');
+        }
+    }
+
     /// <summary>The end of the transaction: stamps the close time; the line can be written.</summary>
     public void Finish()
     {

@@ -471,6 +471,7 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
     private async Task<bool> TunnelAsync(Connection server, BackendState be, ServerState srv)
     {
         var result = await TcpTunnel.RunAsync(_client, server, _idle!, n => { _log?.Received(n); CountUp(be, srv, n); }, n => CountDown(be, srv, n)).ConfigureAwait(false);
+        _log?.TunnelEnded(result.ClientAborted, result.ServerAborted, _idle!.ExpiredSide, _stopping.IsCancellationRequested);
         return result.ClientAborted || result.ServerAborted;
     }
 

@@ -100,7 +100,7 @@ internal sealed partial class TcpStream
             Func<Task<bool>>? responseRules = bePx.TcpResponseRules.Count > 0 ? () => RunResponseRulesAsync(bePx, be, server, token) : null;
             var result = await TcpTunnel.RunAsync(_client, ss, _idle, n => CountReceived(be, server, n), n => CountDown(be, server, n), responseRules).ConfigureAwait(false);
             _abort = result.ClientAborted || result.ServerAborted;
-            LogTunnelEnd(result);
+            _log?.TunnelEnded(result.ClientAborted, result.ServerAborted, _idle.ExpiredSide, _stopping.IsCancellationRequested);
             if (result.ClientAborted && _idle.ExpiredSide != 's')
             {
                 Counters.Inc(ref _frontend.FrontendCounters.CliAbrt);

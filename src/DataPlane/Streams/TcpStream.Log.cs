@@ -20,28 +20,6 @@ internal sealed partial class TcpStream
         _log?.SetLevel(level);
     }
 
-    /// <summary>Why the tunnel ended: a timeout (c/s), an abort (C/S), or the process stopping (K).</summary>
-    private void LogTunnelEnd(TunnelResult result)
-    {
-        if (_log is not { } l)
-        {
-            return;
-        }
-
-        if (_idle!.Token.IsCancellationRequested)
-        {
-            l.Terminate(_stopping.IsCancellationRequested ? 'K' : _idle.ExpiredSide == 's' ? 's' : 'c', 'D');
-        }
-        else if (result.ClientAborted)
-        {
-            l.Terminate('C', 'D');
-        }
-        else if (result.ServerAborted)
-        {
-            l.Terminate('S', 'D');
-        }
-    }
-
     private void LogEnd()
     {
         if (_log is { } l)
