@@ -3,6 +3,7 @@
 # wrk -t1 -c50 for DURATION seconds, alternating ROUNDS times:
 #   bench/run-http.sh proxy     W3: a plain HTTP proxy (no Lua) in front of nginx
 #   bench/run-http.sh service   W1: the spec's Lua HTTP hello-world service
+#   bench/run-http.sh proxy-log W3 with option httplog to a UDP syslog target (the cost of access logs)
 # Prints req/s, p50/p99 latency, server CPU and the median ratio HaLua/HAProxy.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -14,7 +15,8 @@ WORKLOAD=${1:-proxy}
 case "$WORKLOAD" in
   proxy) TITLE="W3 plain HTTP proxy to nginx" ;;
   service) TITLE="W1 Lua HTTP hello-world service" ;;
-  *) echo "usage: $0 proxy|service" >&2; exit 2 ;;
+  proxy-log) TITLE="W3L plain HTTP proxy to nginx, option httplog to UDP syslog" ;;
+  *) echo "usage: $0 proxy|service|proxy-log" >&2; exit 2 ;;
 esac
 "$BENCH_ROOT/install.sh"
 build_halua
@@ -27,13 +29,18 @@ $PIN_LOAD nginx -c "$ORIGIN_DIR/nginx.conf" -e "$ORIGIN_DIR/nginx-error.log" &
 PIDS+=($!)
 wait_port "$ORIGIN_PORT" nginx "$ORIGIN_DIR/nginx-error.log"
 
+# The syslog target of proxy-log: a bound UDP socket nobody reads (datagrams beyond its buffer are dropped).
+LOG_PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", int(sys.argv[1]))); time.sleep(86400)' "$LOG_PORT" &
+PIDS+=($!)
+
 run_one() { # name command...
   local name=$1; shift
   local port; port=$(free_port)
   local dir="$WORK/http-$WORKLOAD-$name"
   rm -rf "$dir"; mkdir -p "$dir"
   cp "$BENCH_ROOT/http-$WORKLOAD"/*.lua "$dir/" 2>/dev/null || true
-  sed "s/\${BENCH_PORT}/$port/; s/\${ORIGIN_PORT}/$ORIGIN_PORT/" "$BENCH_ROOT/http-$WORKLOAD/haproxy.cfg" > "$dir/haproxy.cfg"
+  sed "s/\${BENCH_PORT}/$port/; s/\${ORIGIN_PORT}/$ORIGIN_PORT/; s/\${LOG_PORT}/$LOG_PORT/" "$BENCH_ROOT/http-$WORKLOAD/haproxy.cfg" > "$dir/haproxy.cfg"
   (cd "$dir" && exec $PIN_SERVER "$@" -f haproxy.cfg >"$dir/out.log" 2>&1) &
   PIDS+=($!)
   local pid=$!
