@@ -1,23 +1,35 @@
 #!/usr/bin/env bash
-# HTTP benchmarks of the HTTP issue, the same config on HAProxy (nbthread 1) and HaLua (1 worker),
+# HTTP benchmarks of the HTTP issue, the same config on HAProxy (nbthread N) and HaLua (N workers),
 # wrk -t1 -c50 for DURATION seconds, alternating ROUNDS times:
-#   bench/run-http.sh proxy     W3: a plain HTTP proxy (no Lua) in front of nginx
-#   bench/run-http.sh service   W1: the spec's Lua HTTP hello-world service
-#   bench/run-http.sh proxy-log W3 with option httplog to a UDP syslog target (the cost of access logs)
-# Prints req/s, p50/p99 latency, server CPU and the median ratio HaLua/HAProxy.
+#   bench/run-http.sh service      W1: the spec's Lua HTTP hello-world service
+#   bench/run-http.sh lua-action   W2: proxy to nginx with a Lua http-req action (txn.http:req_set_header)
+#   bench/run-http.sh proxy        W3: a plain HTTP proxy (no Lua) in front of nginx
+#   bench/run-http.sh lua-fetch    W5: a Lua fetch and a Lua converter in set-header, then a Lua service
+#   bench/run-http.sh proxy-log    W3L: W3 with option httplog to a UDP syslog target (the cost of access logs)
+# WORKERS=2 runs both with 2 threads (nbthread 2, lua-load-per-thread) and no CPU pinning (the
+# machine has 2 cores; wrk shares them). Prints req/s, p50/p99 latency, server CPU and the median
+# ratio HaLua/HAProxy.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-15}
 CONNS=${CONNS:-50}
 ROUNDS=${ROUNDS:-3}
+WORKERS=${WORKERS:-1}
 WORKLOAD=${1:-proxy}
 case "$WORKLOAD" in
   proxy) TITLE="W3 plain HTTP proxy to nginx" ;;
   service) TITLE="W1 Lua HTTP hello-world service" ;;
+  lua-action) TITLE="W2 proxy to nginx with a Lua http-req action setting a header" ;;
+  lua-fetch) TITLE="W5 Lua fetch + Lua converter in set-header, then a Lua service" ;;
   proxy-log) TITLE="W3L plain HTTP proxy to nginx, option httplog to UDP syslog" ;;
-  *) echo "usage: $0 proxy|service|proxy-log" >&2; exit 2 ;;
+  *) echo "usage: $0 proxy|service|lua-action|lua-fetch|proxy-log" >&2; exit 2 ;;
 esac
+if [ "$WORKERS" != 1 ]; then
+  # Both processes use both cores, and so does wrk.
+  PIN_SERVER=""
+  PIN_LOAD=""
+fi
 "$BENCH_ROOT/install.sh"
 build_halua
 
@@ -40,7 +52,10 @@ run_one() { # name command...
   local dir="$WORK/http-$WORKLOAD-$name"
   rm -rf "$dir"; mkdir -p "$dir"
   cp "$BENCH_ROOT/http-$WORKLOAD"/*.lua "$dir/" 2>/dev/null || true
-  sed "s/\${BENCH_PORT}/$port/; s/\${ORIGIN_PORT}/$ORIGIN_PORT/; s/\${LOG_PORT}/$LOG_PORT/" "$BENCH_ROOT/http-$WORKLOAD/haproxy.cfg" > "$dir/haproxy.cfg"
+  local perthread=""
+  [ "$WORKERS" != 1 ] && perthread="-per-thread"
+  sed "s/\${BENCH_PORT}/$port/; s/\${ORIGIN_PORT}/$ORIGIN_PORT/; s/\${LOG_PORT}/$LOG_PORT/; s/nbthread 1/nbthread $WORKERS/; s/lua-load /lua-load$perthread /" \
+    "$BENCH_ROOT/http-$WORKLOAD/haproxy.cfg" > "$dir/haproxy.cfg"
   (cd "$dir" && exec $PIN_SERVER "$@" -f haproxy.cfg >"$dir/out.log" 2>&1) &
   PIDS+=($!)
   local pid=$!
@@ -74,4 +89,6 @@ for round in $(seq 1 "$ROUNDS"); do
   lines+=("$(run_one halua "$WORK/halua/halua" -db)")
 done
 
-python3 "$BENCH_ROOT/summarize.py" "$TITLE: wrk -t1 -c$CONNS, 1 worker vs nbthread 1" req rps "${lines[@]}" | tee -a "$RESULTS/http-$WORKLOAD.txt"
+suffix=""
+[ "$WORKERS" != 1 ] && suffix="-$WORKERS-workers"
+python3 "$BENCH_ROOT/summarize.py" "$TITLE: wrk -t1 -c$CONNS, $WORKERS worker(s) vs nbthread $WORKERS" req rps "${lines[@]}" | tee -a "$RESULTS/http-$WORKLOAD$suffix.txt"

@@ -122,7 +122,12 @@ public sealed record TcpRuleConfig(
     ConditionConfig? Condition,
     SourceLocation Location);
 
-public enum HttpRuleKind { Allow, Deny, Return, Redirect, SetHeader, AddHeader, DelHeader, UseService, SetStatus, SetLogLevel }
+public enum HttpRuleKind
+{
+    Allow, Deny, Return, Redirect, SetHeader, AddHeader, DelHeader, UseService, SetStatus,
+    ReplaceHeader, ReplaceValue, SetMethod, SetPath, SetQuery, SetUri, SetVar, UnsetVar, LuaAction,
+    SetLogLevel,
+}
 
 /// <summary>
 /// <c>http-request ACTION ...</c>. <see cref="Name"/> is the header name (set/add/del-header);
@@ -136,7 +141,23 @@ public sealed record HttpRuleConfig(
     string? ContentType,
     string? RedirectType,
     ConditionConfig? Condition,
-    SourceLocation Location);
+    SourceLocation Location)
+{
+    /// <summary>The regex of replace-header / replace-value.</summary>
+    public string? Pattern { get; init; }
+
+    /// <summary>The arguments of a Lua action (<c>lua.NAME ARGS</c>).</summary>
+    public ImmutableArray<string> Args { get; init; } = [];
+
+    /// <summary>redirect: drop-query (the target without the query string).</summary>
+    public bool DropQuery { get; init; }
+
+    /// <summary>redirect: append-slash (a "/" after a target not ending with one).</summary>
+    public bool AppendSlash { get; init; }
+
+    /// <summary>The rule's keyword as written (for messages).</summary>
+    public string Keyword { get; init; } = "";
+}
 
 public sealed record ProxyConfig(string Name, ProxyCapabilities Capabilities, SourceLocation Location)
 {
@@ -159,6 +180,8 @@ public sealed record ProxyConfig(string Name, ProxyCapabilities Capabilities, So
     public ImmutableArray<HttpRuleConfig> HttpResponseRules { get; init; } = [];
     /// <summary><c>option forwardfor</c>: adds X-Forwarded-For with the client's address.</summary>
     public bool ForwardFor { get; init; }
+    /// <summary><c>option http-buffer-request</c>: the request body (up to the buffer size) is waited for before the rules (req.body).</summary>
+    public bool BufferRequest { get; init; }
     /// <summary><c>option http-keep-alive</c> (default), <c>http-server-close</c> or <c>httpclose</c>.</summary>
     public HttpConnectionMode HttpConnectionMode { get; init; }
     /// <summary><c>log global</c>: the proxy logs to the global targets.</summary>

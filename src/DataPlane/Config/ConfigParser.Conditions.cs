@@ -119,7 +119,12 @@ internal sealed partial class ConfigParser
 
             foreach (var ub in px.UseBackends)
             {
-                CheckBackendRef(px, ub.Backend, ub.Location, "use_backend");
+                if (!ub.Backend.Contains("%[", StringComparison.Ordinal))
+                {
+                    // A dynamic name (%[...]) is resolved per stream.
+                    CheckBackendRef(px, ub.Backend, ub.Location, "use_backend");
+                }
+
                 CheckCondition(px, ub.Condition, "use_backend");
             }
 

@@ -5,9 +5,9 @@ namespace HaLua.DataPlane.Config;
 /// <summary>http-request and http-response rules.</summary>
 internal sealed partial class ConfigParser
 {
-    private const string HttpRequestActions = "use-service lua.NAME, allow, deny [deny_status N], return [status N] [content-type T] [string S|lf-string S], redirect location|prefix URL [code N], set-header, add-header, del-header";
+    private const string HttpRequestActions = "use-service lua.NAME, lua.NAME ARGS, allow, deny [deny_status N], return [status N] [content-type T] [string S|lf-string S|file F|lf-file F], redirect location|prefix|scheme X [code N] [drop-query] [append-slash], set-header, add-header, del-header, replace-header, replace-value, set-method, set-path, set-query, set-uri, set-var(NAME), unset-var(NAME)";
 
-    private const string HttpResponseActions = "allow, deny [deny_status N], set-status N [reason R], set-header, add-header, del-header";
+    private const string HttpResponseActions = "lua.NAME ARGS, allow, deny [deny_status N], set-status N [reason R], set-header, add-header, del-header, replace-header, replace-value, set-var(NAME), unset-var(NAME)";
 
     /// <summary>"KW ACTION ARGS [if|unless COND]": the action, its arguments and the condition; null after an error.</summary>
     private (string Action, List<string> Args, ConditionConfig? Condition)? RuleHead(ConfigLine line, string kw, string actions)
@@ -47,6 +47,13 @@ internal sealed partial class ConfigParser
         }
 
         var loc = line.Location;
+        string? varName = VarActionName(action, out string varAction);
+        if (varName is not null && !Samples.Variables.TryParse(varName, out _, out _))
+        {
+            Error(loc, $"{kw} {varAction}", $"invalid variable name '{varName}' (expected proc., sess., txn., req. or res. and a name)");
+            return;
+        }
+
         HttpRuleConfig? rule = action switch
         {
             "allow" => args.Count == 0 ? new HttpRuleConfig(HttpRuleKind.Allow, null, null, 0, null, null, cond, loc) : Unexpected(args[0]),
@@ -64,11 +71,27 @@ internal sealed partial class ConfigParser
                 ? new HttpRuleConfig(HttpRuleKind.UseService, args[0][4..], null, 0, null, null, cond, loc)
                 : Bad("'use-service' expects one service name 'lua.<name>'"),
             "set-status" when response => ParseSetStatus(args, cond, loc),
+            "replace-header" or "replace-value" => args.Count != 3
+                ? Bad($"'{action}' expects <name> <match-regex> <replace-fmt>")
+                : InvalidRegex(args[1]) is { } regexError
+                    ? Bad($"invalid regex '{args[1]}': {regexError}")
+                    : new HttpRuleConfig(action == "replace-header" ? HttpRuleKind.ReplaceHeader : HttpRuleKind.ReplaceValue, args[0], args[2], 0, null, null, cond, loc) { Pattern = args[1] },
+            "set-method" or "set-path" or "set-query" or "set-uri" when !response => args.Count == 1
+                ? new HttpRuleConfig(action switch { "set-method" => HttpRuleKind.SetMethod, "set-path" => HttpRuleKind.SetPath, "set-query" => HttpRuleKind.SetQuery, _ => HttpRuleKind.SetUri }, null, args[0], 0, null, null, cond, loc)
+                : Bad($"'{action}' expects <fmt>"),
+            _ when varName is not null && varAction == "set-var" => args.Count == 1
+                ? new HttpRuleConfig(HttpRuleKind.SetVar, varName, args[0], 0, null, null, cond, loc)
+                : Bad("'set-var(<name>)' expects one sample expression"),
+            _ when varName is not null && varAction == "unset-var" => args.Count == 0
+                ? new HttpRuleConfig(HttpRuleKind.UnsetVar, varName, null, 0, null, null, cond, loc)
+                : Unexpected(args[0]),
+            _ when action.StartsWith("lua.", StringComparison.Ordinal) && action.Length > 4
+                => new HttpRuleConfig(HttpRuleKind.LuaAction, action[4..], null, 0, null, null, cond, loc) { Args = [.. args] },
             _ => Bad($"action '{action}' is not supported yet by HaLua ({actions})"),
         };
         if (rule is not null)
         {
-            (response ? px.HttpResponseRules : px.HttpRequestRules).Add(rule);
+            (response ? px.HttpResponseRules : px.HttpRequestRules).Add(rule with { Keyword = $"{kw} {(varName is null ? action : varAction)}" });
         }
 
         HttpRuleConfig? ParseSetStatus(List<string> a, ConditionConfig? c, SourceLocation l)
@@ -125,8 +148,21 @@ internal sealed partial class ConfigParser
                     case "lf-string":
                         body = a[i + 1];
                         break;
+                    case "file" or "lf-file":
+                        try
+                        {
+                            // Read once, at load, as HAProxy does; a plain file's '%' are literal.
+                            body = System.Text.Encoding.Latin1.GetString(File.ReadAllBytes(a[i + 1]));
+                            body = a[i] == "file" ? body.Replace("%", "%%", StringComparison.Ordinal) : body;
+                        }
+                        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                        {
+                            return Bad($"cannot read '{a[i + 1]}': {ex.Message}");
+                        }
+
+                        break;
                     default:
-                        return Bad($"unexpected argument '{a[i]}' (status, content-type, string, lf-string; 'file' and 'errorfile' are not supported yet)");
+                        return Bad($"unexpected argument '{a[i]}' (status, content-type, string, lf-string, file, lf-file; 'errorfile' is not supported yet)");
                 }
 
                 i++;
@@ -134,7 +170,7 @@ internal sealed partial class ConfigParser
 
             if (body is not null && contentType is null)
             {
-                return Bad("'string' and 'lf-string' need a 'content-type'");
+                return Bad("'string', 'lf-string', 'file' and 'lf-file' need a 'content-type'");
             }
 
             return new HttpRuleConfig(HttpRuleKind.Return, null, body, status, contentType, null, c, l);
@@ -142,12 +178,13 @@ internal sealed partial class ConfigParser
 
         HttpRuleConfig? ParseRedirect(List<string> a, ConditionConfig? c, SourceLocation l)
         {
-            if (a.Count < 2 || a[0] is not ("location" or "prefix"))
+            if (a.Count < 2 || a[0] is not ("location" or "prefix" or "scheme"))
             {
-                return Bad("expects 'location <url>' or 'prefix <url>' ('scheme' is not supported yet)");
+                return Bad("expects 'location <url>', 'prefix <url>' or 'scheme <scheme>'");
             }
 
             int code = 302;
+            bool dropQuery = false, appendSlash = false;
             for (int i = 2; i < a.Count; i++)
             {
                 if (a[i] == "code" && i + 1 < a.Count && ConfigValues.TryParseInt(a[i + 1], 301, 308, out code) && code is 301 or 302 or 303 or 307 or 308)
@@ -156,10 +193,50 @@ internal sealed partial class ConfigParser
                     continue;
                 }
 
-                return Bad($"unexpected argument '{a[i]}' (expected 'code 301|302|303|307|308')");
+                switch (a[i])
+                {
+                    case "drop-query":
+                        dropQuery = true;
+                        continue;
+                    case "append-slash":
+                        appendSlash = true;
+                        continue;
+                }
+
+                return Bad($"unexpected argument '{a[i]}' (expected 'code 301|302|303|307|308', 'drop-query' or 'append-slash'; 'set-cookie' and 'clear-cookie' are not supported yet)");
             }
 
-            return new HttpRuleConfig(HttpRuleKind.Redirect, null, a[1], code, null, a[0], c, l);
+            return new HttpRuleConfig(HttpRuleKind.Redirect, null, a[1], code, null, a[0], c, l) { DropQuery = dropQuery, AppendSlash = appendSlash };
         }
+    }
+
+    /// <summary>Null when the pattern compiles, else why not.</summary>
+    private static string? InvalidRegex(string pattern)
+    {
+        try
+        {
+            _ = new System.Text.RegularExpressions.Regex(pattern, System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+            return null;
+        }
+        catch (ArgumentException ex)
+        {
+            return ex.Message;
+        }
+    }
+
+    /// <summary>"set-var(txn.x)" gives "txn.x" and "set-var"; null when the action is not one of set-var/unset-var.</summary>
+    private static string? VarActionName(string action, out string verb)
+    {
+        verb = "";
+        foreach (var v in (string[])["set-var", "unset-var"])
+        {
+            if (action.Length > v.Length + 2 && action.StartsWith(v + "(", StringComparison.Ordinal) && action.EndsWith(')'))
+            {
+                verb = v;
+                return action[(v.Length + 1)..^1];
+            }
+        }
+
+        return null;
     }
 }

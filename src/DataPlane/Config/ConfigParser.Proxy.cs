@@ -392,6 +392,18 @@ internal sealed partial class ConfigParser
 
                 return;
             case "http-buffer-request":
+                if (Allowed(optLine, px, Where.All))
+                {
+                    if (w.Count > at + 2)
+                    {
+                        Error(line.Location, kw, $"unexpected argument '{w[at + 2]}'");
+                        return;
+                    }
+
+                    px.BufferRequest = !negate;
+                }
+
+                return;
             case "httpchk":
             case "logasap":
             case "tcpka":
@@ -687,12 +699,6 @@ internal sealed partial class ConfigParser
             return;
         }
 
-        if (w[1].Contains("%[", StringComparison.Ordinal))
-        {
-            Error(line.Location, "use_backend", "dynamic backend names (%[...]) are not supported yet by HaLua");
-            return;
-        }
-
         ConditionConfig? cond = null;
         if (w.Count > 2)
         {
@@ -753,7 +759,7 @@ internal sealed partial class ConfigParser
                 break;
             }
 
-            if (f is "-m" or "-f" or "-M" or "-u")
+            if (f is "-m" or "-f" or "-u")
             {
                 if (i + 1 >= words.Count)
                 {
@@ -767,7 +773,7 @@ internal sealed partial class ConfigParser
                 continue;
             }
 
-            if (f is "-i" or "-n")
+            if (f is "-i" or "-n" or "-M")
             {
                 flags.Add(f);
                 i++;

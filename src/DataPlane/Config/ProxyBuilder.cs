@@ -67,6 +67,8 @@ internal sealed class ProxyBuilder
 
     public bool ForwardFor { get; set; }
 
+    public bool BufferRequest { get; set; }
+
     public HttpConnectionMode HttpConnectionMode { get; set; }
 
     public static ProxyBuilder NewDefaults(string? name, SourceLocation location) => new(name ?? "", ProxyCapabilities.None, location, isDefaults: true);
@@ -83,6 +85,7 @@ internal sealed class ProxyBuilder
         Retries = Retries,
         Redispatch = Redispatch,
         ForwardFor = ForwardFor,
+        BufferRequest = BufferRequest,
         HttpConnectionMode = HttpConnectionMode,
         LogGlobal = LogGlobal,
         Logs = [.. Logs],
@@ -109,6 +112,7 @@ internal sealed class ProxyBuilder
         HttpRequestRules = [.. HttpRequestRules],
         HttpResponseRules = [.. HttpResponseRules],
         ForwardFor = ForwardFor,
+        BufferRequest = BufferRequest,
         HttpConnectionMode = HttpConnectionMode,
         LogGlobal = LogGlobal,
         Logs = [.. Logs],

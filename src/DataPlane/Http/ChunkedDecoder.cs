@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace HaLua.DataPlane.Http;
 
 /// <summary>What <see cref="ChunkedDecoder.Consume"/> found in the bytes it was given.</summary>
@@ -50,7 +52,10 @@ internal sealed class ChunkedDecoder
     /// Reads framing and data from <paramref name="input"/>; <paramref name="consumed"/> is how many of
     /// its bytes belong to this body (all of them unless it ended, when the rest is the next message).
     /// </summary>
-    public ChunkedStatus Consume(ReadOnlySpan<byte> input, out int consumed)
+    public ChunkedStatus Consume(ReadOnlySpan<byte> input, out int consumed) => Consume(input, out consumed, null);
+
+    /// <summary>The same, and the payload bytes are appended to <paramref name="payload"/> (req.body).</summary>
+    public ChunkedStatus Consume(ReadOnlySpan<byte> input, out int consumed, ArrayBufferWriter<byte>? payload)
     {
         int i = 0;
         while (i < input.Length && _state is not (State.Done or State.Error))
@@ -138,6 +143,7 @@ internal sealed class ChunkedDecoder
 
                 case State.Data:
                     int take = (int)Math.Min(_chunkLeft, input.Length - i);
+                    payload?.Write(input.Slice(i, take));
                     i += take;
                     _chunkLeft -= take;
                     PayloadLength += take;

@@ -11,6 +11,7 @@ internal static class HttpErrors
         [403] = Page(403, "Forbidden", "Request forbidden by administrative rules."),
         [429] = Page(429, "Too Many Requests", "You have sent too many requests in a given amount of time."),
         [408] = Page(408, "Request Time-out", "Your browser didn't send a complete request in time."),
+        [500] = Page(500, "Internal Server Error", "An internal server error occurred."),
         [502] = Page(502, "Bad Gateway", "The server returned an invalid or incomplete response."),
         [503] = Page(503, "Service Unavailable", "No server is available to handle this request."),
         [504] = Page(504, "Gateway Time-out", "The server didn't respond in time."),

@@ -85,6 +85,18 @@ internal sealed class HttpHead
         ExpectContinue = false;
     }
 
+    /// <summary>Replaces every field (a rewritten head).</summary>
+    public void SetFields(ReadOnlySpan<HttpField> fields)
+    {
+        if (fields.Length > _fields.Length)
+        {
+            _fields = new HttpField[Math.Max(fields.Length, _fields.Length * 2)];
+        }
+
+        fields.CopyTo(_fields);
+        FieldCount = fields.Length;
+    }
+
     public void AddField(HttpField field)
     {
         if (FieldCount == _fields.Length)

@@ -5,7 +5,7 @@ using HaLua.DataPlane.Samples;
 
 namespace HaLua.DataPlane.Http;
 
-/// <summary>A compiled <c>http-request</c> rule.</summary>
+/// <summary>A compiled <c>http-request</c> or <c>http-response</c> rule.</summary>
 internal sealed record HttpRule(
     HttpRuleKind Kind,
     Condition? Condition,
@@ -14,7 +14,27 @@ internal sealed record HttpRule(
     int Status,
     string? ContentType,
     string? RedirectType,
-    HaLua.DataPlane.Lua.LuaRegistration? Service = null);
+    HaLua.DataPlane.Lua.LuaRegistration? Service = null)
+{
+    /// <summary>replace-header / replace-value.</summary>
+    public System.Text.RegularExpressions.Regex? Regex { get; init; }
+
+    /// <summary>set-var: the expression and the variable.</summary>
+    public SampleExpression? Expression { get; init; }
+
+    public VariableScope VarScope { get; init; }
+
+    public string? VarName { get; init; }
+
+    /// <summary>A Lua action (<c>lua.NAME</c>) and its arguments.</summary>
+    public HaLua.DataPlane.Lua.LuaRegistration? Lua { get; init; }
+
+    public IReadOnlyList<string> Args { get; init; } = [];
+
+    public bool DropQuery { get; init; }
+
+    public bool AppendSlash { get; init; }
+}
 
 /// <summary>Responses HaLua makes itself (deny, return, redirect).</summary>
 internal static class HttpResponses

@@ -209,6 +209,7 @@ internal sealed unsafe class LuaEngine : IDisposable
             LuaStack.GetField(L, -1, "classes");
             st.Classes.Txn = ClassRef(st, "TXN");
             st.Classes.Channel = ClassRef(st, "Channel");
+            st.Classes.Http = ClassRef(st, "HTTP");
             st.Classes.Fetches = ClassRef(st, "Fetches");
             st.Classes.Converters = ClassRef(st, "Converters");
             st.Classes.SFetches = ClassRef(st, "SFetches");
@@ -374,7 +375,9 @@ internal sealed unsafe class LuaEngine : IDisposable
         AppletHttpClass.Register(r);
         TxnClass.Register(r);
         ChannelClass.Register(r);
+        HttpClass.Register(r);
         FetchesClass.Register(r);
+        MapClass.Register(r);
         return r;
     }
 

@@ -34,6 +34,7 @@ internal static class LuaRunner
     }
 
     /// <summary>Runs to completion without blocking a thread: each yield releases the state until what it waits for is ready.</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<LuaOutcome> RunAsync(LuaExecution exec, ILuaSliceOwner? owner, CancellationToken cancellationToken)
     {
         var st = exec.State;
@@ -105,7 +106,23 @@ internal static class LuaRunner
 
     /// <summary>Runs a core.register_task function until it returns or the engine stops.</summary>
     public static Task RunTaskAsync(LuaFunctionRef fn, TimeSpan budget, CancellationToken stopping)
-        => RunFunctionAsync<object?>(fn, LuaContextKind.Task, "task", budget, null, null, null, null, "task failed", stopping);
+        => RunFunctionAsync<object?>(fn, LuaContextKind.Task, "task", budget, null, null, null, null, stopping).AsTask();
+
+    /// <summary>A Lua action: the function called with the TXN and the rule's arguments.</summary>
+    public static ValueTask<LuaOutcome> RunActionAsync(LuaFunctionRef fn, TxnContext txn, IReadOnlyList<string> args, TimeSpan budget, CancellationToken cancellationToken)
+        => RunFunctionAsync(
+            fn, LuaContextKind.Action, fn.Name, budget, txn, txn, (txn, args),
+            static (thread, st, a) =>
+            {
+                Classes.TxnClass.Push(thread, st, a.txn);
+                foreach (var arg in a.args)
+                {
+                    Interop.LuaStack.PushString(thread, arg);
+                }
+
+                return 1 + a.args.Count;
+            },
+            cancellationToken);
 
     /// <summary>
     /// One registered function as a new coroutine (service, action, task): the execution is made
@@ -113,7 +130,8 @@ internal static class LuaRunner
     /// thread, a failure (error, timeout, out of memory) is logged with its traceback, and the
     /// coroutine goes back to the state.
     /// </summary>
-    public static async Task<LuaOutcome> RunFunctionAsync<TArg>(
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    public static async ValueTask<LuaOutcome> RunFunctionAsync<TArg>(
         LuaFunctionRef fn,
         LuaContextKind kind,
         string name,
@@ -122,7 +140,6 @@ internal static class LuaRunner
         ILuaSliceOwner? sliceOwner,
         TArg arg,
         LuaArgumentPusher<TArg>? pushArguments,
-        string failure,
         CancellationToken cancellationToken)
     {
         var st = fn.State;
@@ -146,7 +163,7 @@ internal static class LuaRunner
         var outcome = await RunAsync(exec, sliceOwner, cancellationToken).ConfigureAwait(false);
         if (outcome is LuaOutcome.Error or LuaOutcome.Timeout or LuaOutcome.OutOfMemory)
         {
-            ProcessLog.Instance.Alert(exec.ErrorMessage ?? failure);
+            ProcessLog.Instance.Alert(exec.ErrorMessage ?? $"Lua {name} '{fn.Name}' failed");
         }
 
         await st.EnterAsync().ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using HaLua.DataPlane.Http;
 using HaLua.DataPlane.Streams;
 
 namespace HaLua.DataPlane.Lua;
@@ -41,7 +42,10 @@ internal sealed class TxnContext(ILuaTxnHost host, LuaPrivSlot priv) : LuaStream
 
     public ChannelContext ResponseChannel => field ??= new ChannelContext(this, false);
 
-    public ValueTask AfterSliceAsync() => Host.Response.OutLength > 0 && Phase is LuaActionTargets.TcpRes ? Host.FlushResponseOutputAsync() : ValueTask.CompletedTask;
+    /// <summary>txn.http: only in an HTTP stream.</summary>
+    public HttpContext? Http => field ??= Host.IsHttp && Host is ILuaHttpHost h ? new HttpContext(this, h) : null;
+
+    public ValueTask AfterSliceAsync() => Phase is LuaActionTargets.TcpRes && Host.Response.OutLength > 0 ? Host.FlushResponseOutputAsync() : ValueTask.CompletedTask;
 }
 
 /// <summary>The C# object behind a Lua Channel (txn.req / txn.res).</summary>
@@ -54,4 +58,24 @@ internal sealed class ChannelContext(TxnContext txn, bool isRequest) : ILuaWaita
     public ChannelBuffer Buffer => IsRequest ? Txn.Host.Request : Txn.Host.Response;
 
     public ValueTask WaitAsync(CancellationToken cancellationToken) => Txn.Host.FillAsync(IsRequest, cancellationToken);
+}
+
+/// <summary>What an HTTP stream offers to the HTTP class of its Lua actions: the message heads being processed.</summary>
+internal interface ILuaHttpHost
+{
+    /// <summary>The request head (response false) or the response head; null when there is none now.</summary>
+    HttpHead? MessageHead(bool response);
+
+    /// <summary>The bytes the head's offsets refer to.</summary>
+    ReadOnlySpan<byte> MessageBytes(bool response);
+
+    HeadEditor MessageEditor(bool response);
+}
+
+/// <summary>The C# object behind a Lua HTTP object (txn.http).</summary>
+internal sealed class HttpContext(TxnContext txn, ILuaHttpHost host)
+{
+    public TxnContext Txn { get; } = txn;
+
+    public ILuaHttpHost Host { get; } = host;
 }

@@ -210,71 +210,136 @@ internal static class GenerationBuilder
             errors.Add($"{first} : 'tcp-request/tcp-response content' in section '{section}': not supported yet by HaLua in 'mode http' proxies");
         }
 
-        px.HttpRequestRules = CompileHttpRules(cfg.HttpRequestRules, "http-request");
-        px.HttpResponseRules = CompileHttpRules(cfg.HttpResponseRules, "http-response");
+        px.HttpRequestRules = [.. CompileHttpRules(cfg.HttpRequestRules, "http-request")];
+        px.HttpResponseRules = [.. CompileHttpRules(cfg.HttpResponseRules, "http-response")];
 
         List<HaLua.DataPlane.Http.HttpRule> CompileHttpRules(IEnumerable<HttpRuleConfig> rules, string keyword)
         {
             var httpRules = new List<HaLua.DataPlane.Http.HttpRule>();
+            var phase = keyword == "http-request" ? LuaActionTargets.HttpReq : LuaActionTargets.HttpRes;
             foreach (var r in rules)
             {
-                string kw = keyword + " " + r.Kind switch
-                {
-                    HttpRuleKind.SetHeader => "set-header",
-                    HttpRuleKind.AddHeader => "add-header",
-                    HttpRuleKind.DelHeader => "del-header",
-                    HttpRuleKind.UseService => "use-service",
-                    HttpRuleKind.SetStatus => "set-status",
-                    HttpRuleKind.SetLogLevel => "set-log-level",
-                    _ => r.Kind.ToString().ToLowerInvariant(),
-                };
+                string kw = r.Keyword.Length > 0 ? r.Keyword : keyword;
                 if (cfg.Mode != ProxyMode.Http)
                 {
                     errors.Add($"{r.Location} : '{kw}' in section '{section}': http rules need 'mode http' (HAProxy ignores them in 'mode tcp'; HaLua refuses them)");
                     continue;
                 }
 
-                HaLua.DataPlane.Logging.LogFormat? value = null;
-                if (r.Value is not null)
+                if (CompileHttpRule(r, kw, phase) is { } compiled)
                 {
-                    try
-                    {
-                        value = HaLua.DataPlane.Logging.LogFormat.Compile(r.Value, samples);
-                    }
-                    catch (FormatException ex)
-                    {
-                        errors.Add($"{r.Location} : '{kw}' in section '{section}': {ex.Message}");
-                        continue;
-                    }
+                    httpRules.Add(compiled);
                 }
-
-                LuaRegistration? service = null;
-                if (r.Kind == HttpRuleKind.UseService)
-                {
-                    if (!lua.Services.TryGetValue(r.Name!, out service))
-                    {
-                        errors.Add($"{r.Location} : '{kw}' in section '{section}': Lua service 'lua.{r.Name}' not found (register it with core.register_service)");
-                        continue;
-                    }
-
-                    if (service.Mode != "http")
-                    {
-                        errors.Add($"{r.Location} : '{kw}' in section '{section}': Lua service 'lua.{r.Name}' is a '{service.Mode}' service; only 'http' services can be used from http-request rules");
-                        continue;
-                    }
-                }
-
-                int status = r.Kind == HttpRuleKind.SetLogLevel ? AccessLogs.RuleLevel(r.Name!) : r.Status;
-                httpRules.Add(new HaLua.DataPlane.Http.HttpRule(r.Kind, Cond(r.Condition, kw), r.Name, value, status, r.ContentType, r.RedirectType, service));
             }
 
             return httpRules;
         }
 
+        HaLua.DataPlane.Http.HttpRule? CompileHttpRule(HttpRuleConfig r, string kw, LuaActionTargets phase)
+        {
+            string Where() => $"{r.Location} : '{kw}' in section '{section}'";
+            try
+            {
+                HaLua.DataPlane.Logging.LogFormat? value = null;
+                SampleExpression? expression = null;
+                if (r.Kind == HttpRuleKind.SetVar)
+                {
+                    expression = SampleExpression.Parse(r.Value!, samples);
+                }
+                else if (r.Value is not null)
+                {
+                    value = HaLua.DataPlane.Logging.LogFormat.Compile(r.Value, samples);
+                }
+
+                // Variable names and regexes were checked by the parser.
+                var scope = default(VariableScope);
+                string? varName = null;
+                if (r.Kind is HttpRuleKind.SetVar or HttpRuleKind.UnsetVar)
+                {
+                    Variables.TryParse(r.Name!, out scope, out varName);
+                }
+
+                var regex = r.Pattern is null ? null
+                    : new System.Text.RegularExpressions.Regex(r.Pattern, System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
+
+                LuaRegistration? service = null, action = null;
+                if (r.Kind == HttpRuleKind.UseService)
+                {
+                    if (!lua.Services.TryGetValue(r.Name!, out service))
+                    {
+                        errors.Add($"{Where()}: Lua service 'lua.{r.Name}' not found (register it with core.register_service)");
+                        return null;
+                    }
+
+                    if (service.Mode != "http")
+                    {
+                        errors.Add($"{Where()}: Lua service 'lua.{r.Name}' is a '{service.Mode}' service; only 'http' services can be used from http-request rules");
+                        return null;
+                    }
+                }
+
+                if (r.Kind == HttpRuleKind.LuaAction)
+                {
+                    string target = phase == LuaActionTargets.HttpReq ? "http-req" : "http-res";
+                    if (!lua.Actions.TryGetValue(r.Name!, out action))
+                    {
+                        errors.Add($"{Where()}: Lua action 'lua.{r.Name}' not found (register it with core.register_action)");
+                        return null;
+                    }
+
+                    if ((action.Targets & phase) == 0)
+                    {
+                        errors.Add($"{Where()}: Lua action 'lua.{r.Name}' is not registered for '{target}'");
+                        return null;
+                    }
+
+                    if (r.Args.Length != action.NbArgs)
+                    {
+                        errors.Add($"{Where()}: Lua action 'lua.{r.Name}' expects {action.NbArgs} argument(s), got {r.Args.Length}");
+                        return null;
+                    }
+                }
+
+                int status = r.Kind == HttpRuleKind.SetLogLevel ? AccessLogs.RuleLevel(r.Name!) : r.Status;
+                return new HaLua.DataPlane.Http.HttpRule(r.Kind, Cond(r.Condition, kw), r.Name, value, status, r.ContentType, r.RedirectType, service)
+                {
+                    Regex = regex,
+                    Expression = expression,
+                    VarScope = scope,
+                    VarName = varName,
+                    Lua = action,
+                    Args = r.Args,
+                    DropQuery = r.DropQuery,
+                    AppendSlash = r.AppendSlash,
+                };
+            }
+            catch (FormatException ex)
+            {
+                errors.Add($"{Where()}: {ex.Message}");
+                return null;
+            }
+        }
 
         var useBackends = new List<UseBackend>();
+        Dictionary<string, ProxyRuntime>? sameMode = null;
         foreach (var ub in cfg.UseBackends)
         {
+            if (ub.Backend.Contains("%[", StringComparison.Ordinal))
+            {
+                try
+                {
+                    var name = HaLua.DataPlane.Logging.LogFormat.Compile(ub.Backend, samples);
+                    sameMode ??= all.Where(p => p.IsBackend && p.Config.Mode == cfg.Mode).ToDictionary(p => p.Name, StringComparer.Ordinal);
+                    useBackends.Add(new UseBackend(null, Cond(ub.Condition, "use_backend")) { DynamicName = name, Backends = sameMode });
+                }
+                catch (FormatException ex)
+                {
+                    errors.Add($"{ub.Location} : 'use_backend' in section '{section}': {ex.Message}");
+                }
+
+                continue;
+            }
+
             var target = all.FirstOrDefault(p => p.IsBackend && p.Name == ub.Backend);
             if (target is not null)
             {

@@ -11,8 +11,16 @@ namespace HaLua.DataPlane.Runtime;
 /// <param name="Level">set-log-level: 0..7, or -1 for silent.</param>
 internal sealed record TcpRule(TcpRuleKind Kind, Condition? Condition, LuaRegistration? Lua, IReadOnlyList<string> Args, SourceLocation Location, int Level = 0);
 
-/// <summary>A compiled use_backend rule.</summary>
-internal sealed record UseBackend(ProxyRuntime Backend, Condition? Condition);
+/// <summary>
+/// A compiled use_backend rule: a named backend, or a log-format name (<c>%[...]</c>) evaluated per
+/// stream and looked up among the backends of the frontend's mode.
+/// </summary>
+internal sealed record UseBackend(ProxyRuntime? Backend, Condition? Condition)
+{
+    public HaLua.DataPlane.Logging.LogFormat? DynamicName { get; init; }
+
+    public IReadOnlyDictionary<string, ProxyRuntime>? Backends { get; init; }
+}
 
 /// <summary>
 /// One proxy of a generation: its frontend side (listeners, rules, backend choice, maxconn) and/or
@@ -59,9 +67,9 @@ internal sealed class ProxyRuntime
 
     public IReadOnlyList<TcpRule> TcpResponseRules { get; set; } = [];
 
-    public IReadOnlyList<HaLua.DataPlane.Http.HttpRule> HttpRequestRules { get; set; } = [];
+    public HaLua.DataPlane.Http.HttpRule[] HttpRequestRules { get; set; } = [];
 
-    public IReadOnlyList<HaLua.DataPlane.Http.HttpRule> HttpResponseRules { get; set; } = [];
+    public HaLua.DataPlane.Http.HttpRule[] HttpResponseRules { get; set; } = [];
 
     public IReadOnlyList<UseBackend> UseBackends { get; set; } = [];
 
@@ -90,6 +98,12 @@ internal sealed class ProxyRuntime
         {
             if (ub.Condition is null || ub.Condition.Evaluate(stream))
             {
+                if (ub.DynamicName is { } dynamic)
+                {
+                    // A name that is no backend: default_backend, not the next rule (as HAProxy 2.6).
+                    return ub.Backends!.GetValueOrDefault(dynamic.Evaluate(stream)) ?? DefaultBackend ?? (IsBackend ? this : null);
+                }
+
                 return ub.Backend;
             }
         }

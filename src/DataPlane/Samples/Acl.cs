@@ -1,15 +1,13 @@
+using System.Collections.Immutable;
 using System.Globalization;
-using System.Text.RegularExpressions;
 using HaLua.DataPlane.Config;
+using HaLua.DataPlane.Maps;
 
 namespace HaLua.DataPlane.Samples;
 
 /// <summary>A compiled ACL: a sample expression and the patterns it is matched against.</summary>
 internal sealed class Acl
 {
-    private static readonly char[] DirDelimiters = ['/', '?'];
-    private static readonly char[] DomDelimiters = ['/', '?', '.', ':'];
-
     private readonly Func<ISampleContext, AclResult> _eval;
 
     private Acl(Func<ISampleContext, AclResult> eval) => _eval = eval;
@@ -71,8 +69,8 @@ internal sealed class Acl
         }
 
         var expr = SampleExpression.Parse(fetch, registry);
-        bool ignoreCase = false;
-        var patterns = new List<string>(config.Patterns);
+        bool ignoreCase = false, filesAreMaps = false;
+        var files = new List<string>();
         for (int i = 0; i < config.Flags.Length; i++)
         {
             switch (config.Flags[i])
@@ -84,7 +82,10 @@ internal sealed class Acl
                     method = config.Flags[++i];
                     break;
                 case "-f":
-                    patterns.AddRange(ReadPatternFile(config.Flags[++i]));
+                    files.Add(config.Flags[++i]);
+                    break;
+                case "-M":
+                    filesAreMaps = true;
                     break;
                 case "-n":
                     break;
@@ -100,30 +101,17 @@ internal sealed class Acl
             SampleType.Bool => "bool",
             _ => "str",
         };
-
-        var cmp = ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-        Func<Sample, bool> match = method switch
+        if (!MatchMethods.TryParse(method, out var matchMethod))
         {
-            "found" => _ => true,
-            "bool" => v => v.AsBool,
-            "str" => StrSet(patterns, ignoreCase),
-            "beg" => v => patterns.Any(p => v.AsString.StartsWith(p, cmp)),
-            "end" => v => patterns.Any(p => v.AsString.EndsWith(p, cmp)),
-            "sub" => v => patterns.Any(p => v.AsString.Contains(p, cmp)),
-            "reg" => Regexes(patterns, ignoreCase),
-            "dir" => v => patterns.Any(p => MatchWord(v.AsString, p, DirDelimiters, cmp)),
-            "dom" => v => patterns.Any(p => MatchWord(v.AsString, p, DomDelimiters, cmp)),
-            "len" => IntMatcher(patterns, v => v.AsString.Length),
-            "int" => IntMatcher(patterns, v => v.TryAsInt(out long x) ? x : null),
-            "ip" => IpMatcher(patterns),
-            _ => throw new FormatException($"unknown match method '{method}'"),
-        };
-
-        if (patterns.Count == 0 && method is not ("found" or "bool"))
-        {
-            // HAProxy: an ACL without pattern never matches (except found/bool).
-            match = _ => false;
+            throw new FormatException($"unknown match method '{method}'");
         }
+
+        Func<Sample, bool> match = matchMethod switch
+        {
+            MatchMethod.Found => _ => true,
+            MatchMethod.Bool => v => v.AsBool,
+            _ => Patterns(matchMethod, ignoreCase, files, filesAreMaps, config.Patterns, registry.Patterns),
+        };
 
         if (expr.DependsOnContent)
         {
@@ -134,111 +122,63 @@ internal sealed class Acl
     }
 
     /// <summary>
-    /// HAProxy's match_word (-m dir, -m dom): the pattern, without its leading and trailing
-    /// delimiters, appears in the sample between delimiters or the ends of the sample; it may
-    /// itself contain delimiters ("example.com" matches "www.example.com").
+    /// The patterns of the ACL: each <c>-f</c> file is the shared reference of that name (what
+    /// Lua's core.add_acl and the control plane change), the inline patterns a reference of their
+    /// own; each indexed for the method. An ACL without any pattern never matches.
     /// </summary>
-    private static bool MatchWord(string sample, string pattern, char[] delimiters, StringComparison cmp)
+    private static Func<Sample, bool> Patterns(MatchMethod method, bool ignoreCase, List<string> files, bool filesAreMaps, ImmutableArray<string> inline, PatternStore store)
     {
-        var p = pattern.AsSpan().Trim(delimiters);
-        for (int at = 0; at + p.Length <= sample.Length; at++)
+        var indexes = new List<PatternIndex>();
+        foreach (var file in files)
         {
-            bool startsWord = at == 0 || Array.IndexOf(delimiters, sample[at - 1]) >= 0;
-            bool endsWord = at + p.Length == sample.Length || Array.IndexOf(delimiters, sample[at + p.Length]) >= 0;
-            if (startsWord && endsWord && sample.AsSpan(at, p.Length).Equals(p, cmp))
-            {
-                return true;
-            }
+            indexes.Add(store.Load(file, filesAreMaps).GetIndex(method, ignoreCase));
         }
 
-        return false;
-    }
-
-    private static IEnumerable<string> ReadPatternFile(string path)
-    {
-        try
+        if (inline.Length > 0)
         {
-            return File.ReadAllLines(path).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#'));
+            var patterns = method is MatchMethod.Int or MatchMethod.Len ? IntOperators(inline) : inline.AsEnumerable();
+            indexes.Add(PatternStore.Inline(patterns).GetIndex(method, ignoreCase));
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+
+        return indexes.Count switch
         {
-            throw new FormatException($"failed to open pattern file '{path}': {ex.Message}");
-        }
+            0 => _ => false,
+            1 => v => indexes[0].Match(v) is not null,
+            _ => v => indexes.Exists(i => i.Match(v) is not null),
+        };
     }
 
-    private static Func<Sample, bool> StrSet(List<string> patterns, bool ignoreCase)
+    /// <summary>HAProxy's integer operators (<c>eq N</c>, <c>ge N</c>, <c>gt N</c>, <c>le N</c>, <c>lt N</c>) as ranges.</summary>
+    private static List<string> IntOperators(ImmutableArray<string> patterns)
     {
-        var set = new HashSet<string>(patterns, ignoreCase ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
-        return v => set.Contains(v.AsString);
-    }
-
-    private static Func<Sample, bool> Regexes(List<string> patterns, bool ignoreCase)
-    {
-        var opts = RegexOptions.CultureInvariant | (ignoreCase ? RegexOptions.IgnoreCase : 0);
-        var rx = patterns.Select(p =>
-        {
-            try
-            {
-                return new Regex(p, opts, TimeSpan.FromMilliseconds(100));
-            }
-            catch (ArgumentException ex)
-            {
-                throw new FormatException($"invalid regex '{p}': {ex.Message}");
-            }
-        }).ToArray();
-        return v => rx.Any(r => r.IsMatch(v.AsString));
-    }
-
-    private static Func<Sample, bool> IntMatcher(List<string> patterns, Func<Sample, long?> value)
-    {
-        var preds = new List<Func<long, bool>>();
-        for (int i = 0; i < patterns.Count; i++)
+        var result = new List<string>(patterns.Length);
+        for (int i = 0; i < patterns.Length; i++)
         {
             string p = patterns[i];
-            if (p is "eq" or "ge" or "gt" or "le" or "lt")
+            if (p is not ("eq" or "ge" or "gt" or "le" or "lt"))
             {
-                if (++i >= patterns.Count)
-                {
-                    throw new FormatException($"operator '{p}' expects a number");
-                }
-
-                long n = ParseLong(patterns[i]);
-                preds.Add(p switch
-                {
-                    "eq" => x => x == n,
-                    "ge" => x => x >= n,
-                    "gt" => x => x > n,
-                    "le" => x => x <= n,
-                    _ => x => x < n,
-                });
+                result.Add(p);
                 continue;
             }
 
-            int colon = p.IndexOf(':', StringComparison.Ordinal);
-            if (colon >= 0)
+            if (++i >= patterns.Length)
             {
-                long lo = colon == 0 ? long.MinValue : ParseLong(p[..colon]);
-                long hi = colon == p.Length - 1 ? long.MaxValue : ParseLong(p[(colon + 1)..]);
-                preds.Add(x => x >= lo && x <= hi);
+                throw new FormatException($"operator '{p}' expects a number");
             }
-            else
+
+            long n = IntIndex.ParseLong(patterns[i]);
+            string N(long x) => x.ToString(CultureInfo.InvariantCulture);
+            result.Add(p switch
             {
-                long n = ParseLong(p);
-                preds.Add(x => x == n);
-            }
+                "eq" => N(n),
+                "ge" => N(n) + ":",
+                "le" => ":" + N(n),
+                "gt" => n == long.MaxValue ? "1:0" : N(n + 1) + ":",
+                _ => n == long.MinValue ? "1:0" : ":" + N(n - 1),
+            });
         }
 
-        return v => value(v) is { } x && preds.Any(pr => pr(x));
-    }
-
-    private static long ParseLong(string s) => long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long v)
-        ? v
-        : throw new FormatException($"'{s}' is not a valid integer");
-
-    private static Func<Sample, bool> IpMatcher(List<string> patterns)
-    {
-        var nets = patterns.Select(p => Network.Parse(p) ?? throw new FormatException($"'{p}' is not a valid IPv4 or IPv6 address")).ToArray();
-        return v => v.TryAsIp(out var ip) && ip is not null && nets.Any(n => n.Contains(ip));
+        return result;
     }
 }
 

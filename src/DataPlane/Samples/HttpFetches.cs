@@ -15,6 +15,9 @@ internal interface IHttpRequestView
     int Version { get; }
 
     HttpHeaderView Headers { get; }
+
+    /// <summary>The request body as far as it was waited for (option http-buffer-request), de-chunked; empty otherwise.</summary>
+    ReadOnlySpan<byte> Body => default;
 }
 
 /// <summary>What response fetches read of the response being processed (http-response rules).</summary>
@@ -61,6 +64,16 @@ internal static class HttpFetches
             }
 
             return Header(h.ResponseHeaders, a, splitCommas: true, out v);
+        }));
+        r.Add(new FetchDescriptor("req.body", 0, 0, SampleType.Str, (ISampleContext c, IReadOnlyList<string> a, out Sample v) =>
+        {
+            v = c is IHttpRequestView h ? Sample.FromString(Encoding.Latin1.GetString(h.Body)) : default;
+            return c is IHttpRequestView;
+        }));
+        r.Add(new FetchDescriptor("req.body_len", 0, 0, SampleType.Int, (ISampleContext c, IReadOnlyList<string> a, out Sample v) =>
+        {
+            v = c is IHttpRequestView h ? Sample.FromInt(h.Body.Length) : default;
+            return c is IHttpRequestView;
         }));
         r.Add(new FetchDescriptor("method", 0, 0, SampleType.Str, (ISampleContext c, IReadOnlyList<string> a, out Sample v) => Str(c, h => h.Method, out v)));
         r.Add(new FetchDescriptor("url", 0, 0, SampleType.Str, (ISampleContext c, IReadOnlyList<string> a, out Sample v) => Str(c, h => h.Target, out v)));

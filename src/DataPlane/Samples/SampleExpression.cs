@@ -36,6 +36,11 @@ internal sealed class SampleExpression
             var (cname, cargs) = parts[i];
             var conv = registry.FindConverter(cname) ?? throw new FormatException($"unknown converter '{cname}'");
             CheckArgs(cname, cargs, conv.MinArgs, conv.MaxArgs);
+            if (conv.Compile is { } bind)
+            {
+                conv = conv with { Convert = bind(cargs) };
+            }
+
             convs[i - 1] = (conv, cargs);
         }
 

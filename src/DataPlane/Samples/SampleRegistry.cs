@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Globalization;
 using System.Net;
+using HaLua.DataPlane.Maps;
 
 namespace HaLua.DataPlane.Samples;
 
@@ -20,7 +21,15 @@ internal sealed record FetchDescriptor(string Name, int MinArgs, int MaxArgs, Sa
 }
 
 /// <summary>A converter and the type it outputs (what an ACL on the expression matches by default).</summary>
-internal sealed record ConverterDescriptor(string Name, int MinArgs, int MaxArgs, SampleConverter Convert, SampleType Output = SampleType.Str);
+internal sealed record ConverterDescriptor(string Name, int MinArgs, int MaxArgs, SampleConverter Convert, SampleType Output = SampleType.Str)
+{
+    /// <summary>
+    /// Binds the arguments once when a configuration expression is compiled (a map converter reads
+    /// its file there); throws <see cref="FormatException"/> for bad arguments. Without it, or
+    /// from Lua, <see cref="Convert"/> reads the arguments at each call.
+    /// </summary>
+    public Func<string[], SampleConverter>? Compile { get; init; }
+}
 
 /// <summary>
 /// The one registry of fetches and converters: config expressions, ACLs and Lua's txn.f / txn.c
@@ -32,6 +41,9 @@ internal sealed class SampleRegistry
     private readonly Dictionary<string, ConverterDescriptor> _converters = new(StringComparer.Ordinal);
     private FrozenDictionary<string, FetchDescriptor>? _frozenFetches;
     private FrozenDictionary<string, ConverterDescriptor>? _frozenConverters;
+
+    /// <summary>The ACL files and maps of this generation: ACL <c>-f</c>, the map converters and Lua's Map share them.</summary>
+    public PatternStore Patterns { get; } = new();
 
     public static SampleRegistry CreateDefault()
     {
@@ -46,6 +58,7 @@ internal sealed class SampleRegistry
 
         BuiltinConverters.Register(r);
         MoreConverters.Register(r);
+        MapConverters.Register(r);
         return r;
     }
 
@@ -158,6 +171,9 @@ internal static class BuiltinConverters
             v = Sample.FromInt(v.AsString.Length);
             return true;
         }, SampleType.Int));
+        // utime(FORMAT[,OFFSET]) / ltime: an epoch time in seconds (plus OFFSET) formatted by strftime, in UTC / local time.
+        r.Add(new ConverterDescriptor("utime", 1, 2, (ISampleContext c, ref Sample v, IReadOnlyList<string> a) => Time(ref v, a, local: false)));
+        r.Add(new ConverterDescriptor("ltime", 1, 2, (ISampleContext c, ref Sample v, IReadOnlyList<string> a) => Time(ref v, a, local: true)));
         r.Add(new ConverterDescriptor("ipmask", 1, 2, (ISampleContext c, ref Sample v, IReadOnlyList<string> a) =>
         {
             if (!v.TryAsIp(out var ip) || ip is null)
@@ -175,6 +191,40 @@ internal static class BuiltinConverters
             v = Sample.FromIp(net.Value.Masked);
             return true;
         }, SampleType.Ip));
+    }
+
+    private static bool Time(ref Sample v, IReadOnlyList<string> a, bool local)
+    {
+        if (!v.TryAsInt(out long epoch))
+        {
+            return false;
+        }
+
+        if (a.Count > 1 && long.TryParse(a[1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long offset))
+        {
+            epoch += offset;
+        }
+
+        DateTimeOffset at;
+        try
+        {
+            at = DateTimeOffset.FromUnixTimeSeconds(epoch);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            return false;
+        }
+
+        string zone = "GMT";
+        if (local)
+        {
+            var tz = TimeZoneInfo.Local;
+            at = TimeZoneInfo.ConvertTime(at, tz);
+            zone = tz.Id == "UTC" || tz.Id == "Etc/UTC" ? "UTC" : tz.IsDaylightSavingTime(at) ? tz.DaylightName : tz.StandardName;
+        }
+
+        v = Sample.FromString(Strftime.Format(a[0], at.DateTime, at.Offset, zone, epoch));
+        return true;
     }
 
     private static bool SetStr(ref Sample v, string s)

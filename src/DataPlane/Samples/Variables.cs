@@ -93,6 +93,14 @@ internal sealed class Variables
         Table(scope, create: false)?.Remove(name);
     }
 
+    /// <summary>A new HTTP transaction on the session: txn.*, req.* and res.* start empty; sess.* stay.</summary>
+    public void EndTransaction()
+    {
+        _txn?.Clear();
+        _req?.Clear();
+        _res?.Clear();
+    }
+
     /// <summary>
     /// Process-wide variables only, for contexts without a stream (tasks, init): the stream scopes
     /// are absent there (reads find nothing, writes are ignored), as in HAProxy, and one shared

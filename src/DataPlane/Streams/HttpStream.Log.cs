@@ -47,6 +47,16 @@ internal sealed partial class HttpStream
         }
     }
 
+    /// <summary>option http-buffer-request gave up on the body: 408 (timeout), 400 (bad body) or the client left.</summary>
+    private void LogBufferingFailed()
+    {
+        if (_log is { } l)
+        {
+            l.Terminate(l.Status == 408 ? 'c' : l.Status == 400 ? 'P' : 'C', 'R');
+            LogEnd();
+        }
+    }
+
     private void LogFailure(Exception ex)
     {
         if (_log is { InTransaction: true } l)
@@ -56,12 +66,26 @@ internal sealed partial class HttpStream
         }
     }
 
-    /// <summary>The transaction is over: its line.</summary>
+    /// <summary>set-log-level: also the level txn:log uses by default, as txn:set_loglevel sets both.</summary>
+    private void SetLogLevel(int level)
+    {
+        LogLevel = Math.Max(level, -1);
+        _log?.SetLevel(level);
+    }
+
+    /// <summary>The transaction is over: its line, at the level a rule or txn:set_loglevel chose; the next one starts at the default.</summary>
     private void LogEnd()
     {
         if (_log is { InTransaction: true } l)
         {
+            if (LogLevel >= 0)
+            {
+                l.Level = LogLevel;
+            }
+
             l.End(this, _backend);
         }
+
+        LogLevel = -1;
     }
 }

@@ -4,6 +4,8 @@ using System.Runtime.CompilerServices;
 using HaLua.DataPlane.Http;
 using HaLua.DataPlane.Io;
 using HaLua.DataPlane.Logging;
+using HaLua.DataPlane.Lua;
+using HaLua.DataPlane.Lua.Classes;
 using HaLua.DataPlane.Model;
 using HaLua.DataPlane.Runtime;
 using HaLua.DataPlane.Samples;
@@ -19,7 +21,7 @@ namespace HaLua.DataPlane.Streams;
 /// fixed buffer (Content-Length, chunked validated on the fly, until close). Errors are HAProxy's:
 /// 503 no server, 502 invalid response, 504 server timeout, 408 request timeout.
 /// </summary>
-internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHttpResponseView
+internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHttpResponseView, ILuaTxnHost, ILuaHttpHost
 {
     private const int BufferSize = 16384;
 
@@ -39,9 +41,16 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
     private Connection? _server;
     private ServerState? _serverConnectedTo;
     private bool _abort;
-    private readonly HeaderEdits _edits = new();
-    private int _newStatus;
-    private string? _newReason;
+    private readonly HeadEditor _reqEdit = new(BufferSize);
+    private readonly HeadEditor _resEdit = new(BufferSize);
+
+    // The request head's bytes in the request buffer (the edited head, if any, is elsewhere).
+    private int _requestHeadLength;
+
+    // Lua: the TXN of the actions, the private data of the transaction, txn:done().
+    private TxnContext? _txn;
+    private readonly LuaPrivSlot _priv = new();
+    private bool _terminated;
     private int? _pendingResponseStatus;
 
     public HttpStream(Connection client, ProxyRuntime frontend, Generation generation, int worker, CancellationToken stopping, Counters? listenerCounters = null)
@@ -66,18 +75,44 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
 
     public string? ServerName => _serverState?.Name;
 
-    public ReadOnlySpan<byte> RequestContent => default;
+    /// <summary>req.len: in HTTP mode, the buffered body (option http-buffer-request).</summary>
+    public ReadOnlySpan<byte> RequestContent => ((IHttpRequestView)this).Body;
 
     public int Worker => _worker;
 
     public Variables Variables { get; } = new();
+
+    public bool IsHttp => true;
+
+    public Socket ClientSocket => _client.Socket;
+
+    public string ProxyName => _frontend.Name;
+
+    public int LogLevel { get; set; } = -1;
+
+    // An HTTP stream has no raw channels: Channel functions raise before reaching these.
+    ChannelBuffer ILuaTxnHost.Request => throw new InvalidOperationException("no raw channel in an HTTP stream");
+
+    ChannelBuffer ILuaTxnHost.Response => throw new InvalidOperationException("no raw channel in an HTTP stream");
+
+    ValueTask ILuaTxnHost.FillAsync(bool request, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    ValueTask ILuaTxnHost.FlushResponseOutputAsync() => ValueTask.CompletedTask;
+
+    public void Terminate() => _terminated = true;
+
+    HttpHead? ILuaHttpHost.MessageHead(bool response) => response ? (_currentResponse is null ? null : _response) : (_currentRequest is null ? null : _request);
+
+    ReadOnlySpan<byte> ILuaHttpHost.MessageBytes(bool response) => response ? ResponseBytes : RequestBytes;
+
+    HeadEditor ILuaHttpHost.MessageEditor(bool response) => response ? _resEdit : _reqEdit;
 
     public int UsableServers(string backend) => _generation.UsableServers(backend);
 
     // The request being routed (its head is at the start of the request buffer until it is sent).
     private HttpBuffer? _currentRequest;
 
-    private ReadOnlySpan<byte> RequestBytes => _currentRequest is { } b ? b.Unread : default;
+    private ReadOnlySpan<byte> RequestBytes => _currentRequest is { } b ? _reqEdit.Current(b.Unread) : default;
 
     ReadOnlySpan<byte> IHttpRequestView.Method => RequestBytes[_request.Method];
 
@@ -87,10 +122,36 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
 
     HttpHeaderView IHttpRequestView.Headers => new(_request, RequestBytes);
 
+    // option http-buffer-request: the body waited for before the rules (de-chunked in _chunkedBody).
+    private bool _bodyBuffered;
+
+    // The bytes of the whole buffered body as received (framing included), -1 when only a part is buffered.
+    private int _bufferedBodyWire;
+    private System.Buffers.ArrayBufferWriter<byte>? _chunkedBody;
+
+    ReadOnlySpan<byte> IHttpRequestView.Body
+    {
+        get
+        {
+            if (!_bodyBuffered || _currentRequest is not { } b)
+            {
+                return default;
+            }
+
+            if (_request.Framing == BodyFraming.Chunked)
+            {
+                return _chunkedBody!.WrittenSpan;
+            }
+
+            var body = b.Unread[_requestHeadLength..];
+            return _request.Framing == BodyFraming.ContentLength && body.Length > _request.ContentLength ? body[..(int)_request.ContentLength] : body;
+        }
+    }
+
     // The response being checked by http-response rules.
     private HttpBuffer? _currentResponse;
 
-    private ReadOnlySpan<byte> ResponseBytes => _currentResponse is { } b ? b.Unread : default;
+    private ReadOnlySpan<byte> ResponseBytes => _currentResponse is { } b ? _resEdit.Current(b.Unread) : default;
 
     int IHttpResponseView.ResponseStatus => _currentResponse is null ? 0 : _response.Status;
 
@@ -128,6 +189,8 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
             ReleaseServer();
             _server?.Close(abort: true);
             _client.Close(_abort);
+            _reqEdit.Dispose();
+            _resEdit.Dispose();
         }
     }
 
@@ -207,8 +270,18 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
             bool keep;
                 _currentRequest = req;
                 LogRequestHead(req);
-                _edits.Reset();
+                _reqEdit.Reset();
+                _requestHeadLength = _request.Length;
                 _backend = null;
+                _terminated = false;
+                _bodyBuffered = false;
+                Variables.EndTransaction();
+                if (_frontend.Config.BufferRequest && !await BufferBodyAsync(req).ConfigureAwait(false))
+                {
+                    LogBufferingFailed();
+                    return;
+                }
+
                 var answered = await RunHttpRequestRulesAsync(_frontend, req).ConfigureAwait(false);
                 if (answered is { } keepAfterAnswer)
                 {
@@ -221,6 +294,12 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
                 if (bePx is not null && bePx != _frontend)
                 {
                     // A backend's http-request rules run once the request reaches it, as in HAProxy.
+                    if (bePx.Config.BufferRequest && !_bodyBuffered && !await BufferBodyAsync(req).ConfigureAwait(false))
+                    {
+                        LogBufferingFailed();
+                        return;
+                    }
+
                     answered = await RunHttpRequestRulesAsync(bePx, req).ConfigureAwait(false);
                     if (answered is { } keepAfterBackend)
                     {
@@ -242,10 +321,25 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
                 var connectionMode = (Config.HttpConnectionMode)Math.Max((int)_frontend.Config.HttpConnectionMode, (int)bePx.Config.HttpConnectionMode);
                 if (connectionMode != Config.HttpConnectionMode.KeepAlive && !_request.Upgrade)
                 {
-                    _edits.Set(_request, RequestBytes, "connection", "close");
+                    _reqEdit.Set(_request, RequestBytes, "connection"u8, "close"u8);
                 }
 
-                byte[]? rewritten = _edits.Changed || _frontend.Config.ForwardFor || bePx.Config.ForwardFor ? RewriteHead(req) : null;
+                if ((_frontend.Config.ForwardFor || bePx.Config.ForwardFor) && Source is { } client)
+                {
+                    _reqEdit.Add(_request, RequestBytes, "x-forwarded-for", (client.Address.IsIPv4MappedToIPv6 ? client.Address.MapToIPv4() : client.Address).ToString());
+                }
+
+                if (_reqEdit.Failed)
+                {
+                    // A rewrite failed (HAProxy's strict-mode): the request is not forwarded.
+                    _log?.Terminate('P', 'R');
+                    _currentRequest = null;
+                    await SendErrorAsync(500).ConfigureAwait(false);
+                    { keep = false; goto Next; }
+                }
+
+                bool rewritten = _reqEdit.Changed;
+                bool requestWasHead = RequestBytes[_request.Method].SequenceEqual("HEAD"u8);
                 _currentRequest = null;
 
                 if (!await ConnectAsync(bePx, be).ConfigureAwait(false))
@@ -256,7 +350,6 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
 
                 var server = _server!;
                 var srv = _serverState!;
-                bool requestWasHead = req.Unread[_request.Method].SequenceEqual("HEAD"u8);
                 bool clientClose = _request.Close;
                 bool upgrade = _request.Upgrade;
                 be.Counters.SessionStarted();
@@ -266,12 +359,12 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
                     _idle!.SetTimeouts(_frontend.ClientTimeout, bePx.ServerTimeout);
                     _idle.ServerActivity();
 
-                    int headInBuffer = _request.Length;
-                    if (rewritten is not null)
+                    int headInBuffer = _requestHeadLength;
+                    if (rewritten)
                     {
                         // Rules changed the head: the new one goes first, the original is dropped.
-                        await server.SendAsync(rewritten, _idle.Token).ConfigureAwait(false);
-                        CountUp(be, srv, rewritten.Length);
+                        await server.SendAsync(_reqEdit.Memory, _idle.Token).ConfigureAwait(false);
+                        CountUp(be, srv, _reqEdit.Bytes.Length);
                         req.Consume(headInBuffer);
                         headInBuffer = 0;
                     }
@@ -404,32 +497,39 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
                     bool serverClose = _response.Close || framing == BodyFraming.UntilClose;
                     int responseHead = _response.Length;
                     bool closeBoth = connectionMode == Config.HttpConnectionMode.Close;
-                    if (bePx.HttpResponseRules.Count > 0 || _frontend.HttpResponseRules.Count > 0 || closeBoth)
+                    if (bePx.HttpResponseRules.Length > 0 || _frontend.HttpResponseRules.Length > 0 || closeBoth)
                     {
                         // http-response rules: the backend's, then the frontend's (as HAProxy).
                         _currentResponse = res;
-                        _edits.Reset();
-                        _newStatus = 0;
+                        _resEdit.Reset();
                         bool denied = (bePx != _frontend && !await RunHttpResponseRulesAsync(bePx).ConfigureAwait(false))
                             || !await RunHttpResponseRulesAsync(_frontend).ConfigureAwait(false);
                         if (closeBoth && !denied)
                         {
                             // httpclose: the client is told too.
-                            _edits.Set(_response, ResponseBytes, "connection", "close");
+                            _resEdit.Set(_response, ResponseBytes, "connection"u8, "close"u8);
                         }
 
-                        byte[]? rewrittenResponse = !denied && (_edits.Changed || _newStatus != 0) ? RewriteResponseHead(res) : null;
                         _currentResponse = null;
+                        if (!denied && _resEdit.Failed)
+                        {
+                            // A failed rewrite (HAProxy's strict-mode): the response is replaced by a 502.
+                            _log?.Terminate('P', 'H');
+                            Counters.Inc(ref be.Counters.Eresp);
+                            await SendErrorAsync(502).ConfigureAwait(false);
+                            denied = true;
+                        }
+
                         if (denied)
                         {
                             CloseServer();
                             { keep = false; goto Next; }
                         }
 
-                        if (rewrittenResponse is not null)
+                        if (_resEdit.Changed)
                         {
-                            await _client.SendAsync(rewrittenResponse, _idle.Token).ConfigureAwait(false);
-                            CountDown(be, srv, rewrittenResponse.Length);
+                            await _client.SendAsync(_resEdit.Memory, _idle.Token).ConfigureAwait(false);
+                            CountDown(be, srv, _resEdit.Bytes.Length);
                             res.Consume(responseHead);
                             responseHead = 0;
                         }
@@ -457,6 +557,11 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
                 }
         Next:
             LogEnd();
+            if (_priv.State is not null)
+            {
+                await _priv.ReleaseAsync().ConfigureAwait(false);
+            }
+
             if (!keep)
             {
                 return;
@@ -820,21 +925,28 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
 
                 case Config.HttpRuleKind.Redirect:
                     _log?.Answered(rule.Status, 'L');
-                    string target = rule.Value!.Evaluate(this);
-                    if (rule.RedirectType == "prefix")
+                    return await AnswerAsync(HttpResponses.Redirect(rule.Status, RedirectTarget(rule)), req).ConfigureAwait(false);
+
+                case Config.HttpRuleKind.SetMethod or Config.HttpRuleKind.SetPath or Config.HttpRuleKind.SetQuery or Config.HttpRuleKind.SetUri:
+                    SetRequestLine(rule);
+                    break;
+
+                case Config.HttpRuleKind.LuaAction:
+                    await RunLuaActionAsync(rule, LuaActionTargets.HttpReq).ConfigureAwait(false);
+                    if (_terminated)
                     {
-                        // The prefix, then the original path and query.
-                        target = target.TrimEnd('/') + System.Text.Encoding.Latin1.GetString(((IHttpRequestView)this).Target);
+                        // txn:done() in an http-request action: the connection closes with no response (HAProxy).
+                        return false;
                     }
 
-                    return await AnswerAsync(HttpResponses.Redirect(rule.Status, target), req).ConfigureAwait(false);
-
-                case Config.HttpRuleKind.DelHeader or Config.HttpRuleKind.SetHeader or Config.HttpRuleKind.AddHeader:
-                    EditHeader(rule, _request, RequestBytes);
                     break;
 
                 case Config.HttpRuleKind.SetLogLevel:
-                    _log?.SetLevel(rule.Status);
+                    SetLogLevel(rule.Status);
+                    break;
+
+                default:
+                    EditOrSetVar(rule, _request, RequestBytes);
                     break;
             }
         }
@@ -842,10 +954,158 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
         return null;
     }
 
+    /// <summary>
+    /// option http-buffer-request: waits (within timeout http-request) until the whole body, or as
+    /// much as the buffer holds, is there, so that rules can read req.body. Answers "100 Continue"
+    /// itself when the client waits for it, as HAProxy does. False when the stream must end (an
+    /// error was answered or the client left).
+    /// </summary>
+    private async ValueTask<bool> BufferBodyAsync(HttpBuffer req)
+    {
+        _bodyBuffered = true;
+        _bufferedBodyWire = -1;
+        if (_request.Framing == BodyFraming.None)
+        {
+            _bufferedBodyWire = 0;
+            return true;
+        }
+
+        if (_request.ExpectContinue && req.Length == _requestHeadLength)
+        {
+            await _client.SendAsync("HTTP/1.1 100 Continue\r\n\r\n"u8.ToArray(), _idle!.Token).ConfigureAwait(false);
+            _request.ExpectContinue = false;
+        }
+
+        var decoder = _request.Framing == BodyFraming.Chunked ? new ChunkedDecoder() : null;
+        while (true)
+        {
+            var body = req.Unread[_requestHeadLength..];
+            if (decoder is not null)
+            {
+                decoder.Reset();
+                _chunkedBody ??= new System.Buffers.ArrayBufferWriter<byte>();
+                _chunkedBody.Clear();
+                var status = decoder.Consume(body, out int wire, _chunkedBody);
+                if (status == ChunkedStatus.Error)
+                {
+                    Counters.Inc(ref _frontend.FrontendCounters.Ereq);
+                    await SendErrorAsync(400).ConfigureAwait(false);
+                    return false;
+                }
+
+                if (status == ChunkedStatus.Done)
+                {
+                    _bufferedBodyWire = wire;
+                    return true;
+                }
+            }
+            else if (body.Length >= _request.ContentLength)
+            {
+                _bufferedBodyWire = (int)_request.ContentLength;
+                return true;
+            }
+
+            if (req.Free.Length == 0)
+            {
+                // As much as the buffer holds: the rules see that part (HAProxy does the same).
+                return true;
+            }
+
+            int n;
+            try
+            {
+                n = await _client.ReceiveAsync(req.Free, _idle!.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!_stopping.IsCancellationRequested && _idle!.ExpiredSide == 'c')
+            {
+                Counters.Inc(ref _frontend.FrontendCounters.Ereq);
+                await SendErrorAsync(408).ConfigureAwait(false);
+                return false;
+            }
+
+            if (n == 0)
+            {
+                return false;
+            }
+
+            req.End += n;
+            CountIn(n);
+        }
+    }
+
+    /// <summary>set-method, set-path, set-query, set-uri.</summary>
+    private void SetRequestLine(HttpRule rule)
+    {
+        var bytes = RequestBytes;
+        var value = System.Text.Encoding.Latin1.GetBytes(rule.Value!.Evaluate(this));
+        _ = rule.Kind switch
+        {
+            Config.HttpRuleKind.SetMethod => _reqEdit.SetRequestLine(_request, bytes, value, bytes[_request.Target]),
+            Config.HttpRuleKind.SetPath => _reqEdit.SetRequestLine(_request, bytes, bytes[_request.Method], RequestTarget.WithPath(bytes[_request.Target], value)),
+            Config.HttpRuleKind.SetQuery => _reqEdit.SetRequestLine(_request, bytes, bytes[_request.Method], RequestTarget.WithQuery(bytes[_request.Target], value)),
+            _ => _reqEdit.SetRequestLine(_request, bytes, bytes[_request.Method], value),
+        };
+    }
+
+    /// <summary>
+    /// Where a redirect goes. location: the evaluated string; prefix: the prefix then the request's
+    /// path and query; scheme: "SCHEME://" then the Host header and the path and query (HAProxy).
+    /// drop-query removes the query and append-slash adds a final "/" (prefix and scheme).
+    /// </summary>
+    private string RedirectTarget(HttpRule rule)
+    {
+        string value = rule.Value!.Evaluate(this);
+        if (rule.RedirectType == "location")
+        {
+            return value;
+        }
+
+        string uri = System.Text.Encoding.Latin1.GetString(((IHttpRequestView)this).Target);
+        if (rule.DropQuery && uri.IndexOf('?', StringComparison.Ordinal) is var q and >= 0)
+        {
+            uri = uri[..q];
+        }
+
+        if (rule.AppendSlash && !uri.EndsWith('/') && !uri.Contains('?', StringComparison.Ordinal))
+        {
+            uri += "/";
+        }
+
+        if (rule.RedirectType == "prefix")
+        {
+            return value.TrimEnd('/') + uri;
+        }
+
+        var headers = ((IHttpRequestView)this).Headers;
+        string host = "";
+        for (int i = 0; i < headers.Count; i++)
+        {
+            if (System.Text.Ascii.EqualsIgnoreCase(headers.Name(i), "host"u8))
+            {
+                host = System.Text.Encoding.Latin1.GetString(headers.Value(i));
+                break;
+            }
+        }
+
+        return value + "://" + host + uri;
+    }
+
+    /// <summary>
+    /// Runs a Lua http-req or http-res action with a TXN whose <c>http</c> edits this stream's
+    /// heads. As in HAProxy, an error is logged with its traceback, what the action changed stays,
+    /// and the rules go on.
+    /// </summary>
+    private ValueTask<LuaOutcome> RunLuaActionAsync(HttpRule rule, LuaActionTargets phase)
+    {
+        _txn ??= new TxnContext(this, _priv) { Samples = this };
+        _txn.Phase = phase;
+        return LuaRunner.RunActionAsync(rule.Lua!.For(_worker), _txn, rule.Args, _generation.Lua.Settings.SessionTimeout, _idle!.Token);
+    }
+
     /// <summary>Hands the request to a Lua HTTP service; true when the connection can serve another request.</summary>
     private async ValueTask<bool> RunServiceAsync(HaLua.DataPlane.Lua.LuaRegistration service, HttpBuffer req)
     {
-        var bytes = req.Unread;
+        var bytes = RequestBytes;
         var target = bytes[_request.Target];
         int q = target.IndexOf((byte)'?');
         var headers = new List<(string, string)>(_request.FieldCount);
@@ -863,16 +1123,15 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
             headers);
         bool chunkedBody = _request.Framing == BodyFraming.Chunked;
         _log?.Service(service.Name);
-        req.Consume(_request.Length);
+        req.Consume(_requestHeadLength);
         _currentRequest = null;
-        using var applet = new HaLua.DataPlane.Lua.Applets.HttpApplet(_client, req, length, _idle!.Token);
+        using var applet = new HaLua.DataPlane.Lua.Applets.HttpApplet(_client, req, length, _idle!.Token, chunkedBody);
         bool keep = await HaLua.DataPlane.Lua.Applets.HttpServiceRunner.RunAsync(
-            service.For(_worker), applet, info, _generation.Lua.Settings.ServiceTimeout, _idle.Token, this).ConfigureAwait(false);
+            service.For(_worker), applet, info, _generation.Lua.Settings.ServiceTimeout, _idle.Token, this, _priv).ConfigureAwait(false);
         CountOut((int)Math.Min(int.MaxValue, applet.BytesOut));
         _log?.ResponseHead(applet.Status);
 
-        // A chunked request body is not given to HTTP services yet: the connection cannot go on.
-        return keep && !chunkedBody && !_request.Close;
+        return keep && !_request.Close;
     }
 
     /// <summary>A proxy's http-response rules on the current response; false when one denied it (the error page is sent).</summary>
@@ -902,16 +1161,25 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
 
                 case Config.HttpRuleKind.SetStatus:
                     _log?.Status = rule.Status;
-                    _newStatus = rule.Status;
-                    _newReason = rule.Value?.Evaluate(this);
+                    _resEdit.SetStatus(_response, ResponseBytes, rule.Status, rule.Value?.Evaluate(this));
                     break;
 
-                case Config.HttpRuleKind.DelHeader or Config.HttpRuleKind.SetHeader or Config.HttpRuleKind.AddHeader:
-                    EditHeader(rule, _response, ResponseBytes);
+                case Config.HttpRuleKind.LuaAction:
+                    await RunLuaActionAsync(rule, LuaActionTargets.HttpRes).ConfigureAwait(false);
+                    if (_terminated)
+                    {
+                        // txn:done() in an http-response action: the connection closes, nothing more is sent.
+                        return false;
+                    }
+
                     break;
 
                 case Config.HttpRuleKind.SetLogLevel:
-                    _log?.SetLevel(rule.Status);
+                    SetLogLevel(rule.Status);
+                    break;
+
+                default:
+                    EditOrSetVar(rule, _response, ResponseBytes);
                     break;
             }
         }
@@ -919,62 +1187,49 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
         return true;
     }
 
-    /// <summary>A set-header, add-header or del-header rule on a head (its value evaluated now, as HAProxy).</summary>
-    private void EditHeader(HttpRule rule, HttpHead head, ReadOnlySpan<byte> bytes)
+    /// <summary>
+    /// The header rules (set, add, del, replace-header, replace-value) on a head, their values
+    /// evaluated now as in HAProxy, and set-var / unset-var.
+    /// </summary>
+    private void EditOrSetVar(HttpRule rule, HttpHead head, ReadOnlySpan<byte> bytes)
     {
+        var editor = head == _request ? _reqEdit : _resEdit;
         switch (rule.Kind)
         {
             case Config.HttpRuleKind.DelHeader:
-                _edits.Delete(head, bytes, rule.Name!);
+                editor.Delete(head, bytes, rule.Name!);
                 break;
             case Config.HttpRuleKind.SetHeader:
-                _edits.Set(head, bytes, rule.Name!, rule.Value!.Evaluate(this));
+                editor.Set(head, bytes, rule.Name!, rule.Value!.Evaluate(this));
                 break;
-            default:
-                _edits.Add(head, bytes, rule.Name!, rule.Value!.Evaluate(this));
+            case Config.HttpRuleKind.AddHeader:
+                editor.Add(head, bytes, rule.Name!, rule.Value!.Evaluate(this));
+                break;
+            case Config.HttpRuleKind.ReplaceHeader or Config.HttpRuleKind.ReplaceValue:
+                editor.Replace(head, bytes, System.Text.Encoding.Latin1.GetBytes(rule.Name!), rule.Regex!, rule.Value!.Evaluate(this), rule.Kind == Config.HttpRuleKind.ReplaceValue);
+                break;
+            case Config.HttpRuleKind.SetVar:
+                if (rule.Expression!.TryEvaluate(this, out var v))
+                {
+                    Variables.Set(rule.VarScope, rule.VarName!, v);
+                }
+
+                break;
+            case Config.HttpRuleKind.UnsetVar:
+                Variables.Unset(rule.VarScope, rule.VarName!);
                 break;
         }
-    }
-
-    /// <summary>The response head with the rules' status and header edits.</summary>
-    private byte[] RewriteResponseHead(HttpBuffer res)
-    {
-        var bytes = res.Unread;
-        int status = _newStatus != 0 ? _newStatus : _response.Status;
-        string reason = _newStatus != 0 ? _newReason ?? HttpResponses.Reason(status) : System.Text.Encoding.Latin1.GetString(bytes[_response.Reason]);
-        var sb = new System.Text.StringBuilder(_response.Length + 64);
-        sb.Append(_response.Version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ").Append(status).Append(' ').Append(reason).Append("\r\n");
-        _edits.AppendFields(sb, _response, bytes);
-
-        return System.Text.Encoding.Latin1.GetBytes(sb.Append("\r\n").ToString());
-    }
-
-    /// <summary>The head with the rules' edits and X-Forwarded-For (option forwardfor).</summary>
-    private byte[] RewriteHead(HttpBuffer req)
-    {
-        var bytes = req.Unread;
-        var sb = new System.Text.StringBuilder(_request.Length + 64);
-        sb.Append(System.Text.Encoding.Latin1.GetString(bytes[_request.Method])).Append(' ')
-          .Append(System.Text.Encoding.Latin1.GetString(bytes[_request.Target])).Append(' ')
-          .Append(_request.Version == 10 ? "HTTP/1.0" : "HTTP/1.1").Append("\r\n");
-        _edits.AppendFields(sb, _request, bytes);
-
-        if ((_frontend.Config.ForwardFor || _backend?.Config.ForwardFor == true) && Source is { } src)
-        {
-            sb.Append("x-forwarded-for: ").Append(src.Address.IsIPv4MappedToIPv6 ? src.Address.MapToIPv4() : src.Address).Append("\r\n");
-        }
-
-        sb.Append("\r\n");
-        return System.Text.Encoding.Latin1.GetBytes(sb.ToString());
     }
 
     /// <summary>Sends a response HaLua made; with <paramref name="req"/>, keeps the connection when the request has no body.</summary>
     private async ValueTask<bool> AnswerAsync(byte[] response, HttpBuffer? req = null)
     {
-        bool keep = req is not null && _request.Framing == BodyFraming.None && !_request.Close;
+        // The connection can go on when the request's body is not left unread in it.
+        int body = _request.Framing == BodyFraming.None ? 0 : _bodyBuffered ? _bufferedBodyWire : -1;
+        bool keep = req is not null && body >= 0 && !_request.Close;
         if (keep)
         {
-            req!.Consume(_request.Length);
+            req!.Consume(_requestHeadLength + body);
         }
 
         try

@@ -244,23 +244,10 @@ internal sealed partial class TcpStream
     /// Runs a Lua action with a TXN. As in HAProxy, an error (or a timeout) is logged with its
     /// traceback, what the action changed stays, and the stream goes on to the next rule.
     /// </summary>
-    private async Task RunActionAsync(TcpRule rule, LuaActionTargets phase)
+    private ValueTask<LuaOutcome> RunActionAsync(TcpRule rule, LuaActionTargets phase)
     {
-        var fn = rule.Lua!.For(_worker);
         _txn ??= new TxnContext(this, _priv) { Samples = this };
         _txn.Phase = phase;
-        await LuaRunner.RunFunctionAsync(
-            fn, LuaContextKind.Action, fn.Name, _generation.Lua.Settings.SessionTimeout, _txn, _txn, (_txn, rule.Args),
-            static (thread, st, a) =>
-            {
-                TxnClass.Push(thread, st, a._txn);
-                foreach (var arg in a.Args)
-                {
-                    LuaStack.PushString(thread, arg);
-                }
-
-                return 1 + a.Args.Count;
-            },
-            $"Lua action '{fn.Name}' failed", _idle!.Token).ConfigureAwait(false);
+        return LuaRunner.RunActionAsync(rule.Lua!.For(_worker), _txn, rule.Args, _generation.Lua.Settings.SessionTimeout, _idle!.Token);
     }
 }

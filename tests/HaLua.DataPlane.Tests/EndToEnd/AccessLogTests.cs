@@ -98,13 +98,15 @@ public class AccessLogTests
         await using var origin = new HttpOrigin();
         await using var h = await HaluaProcess.StartAsync(HttpConfig(syslog.Port, origin.Port, frontend: """
             log stdout format raw local0
-               log-format "%{+Q}r %[fe_name,upper] %HM %HP %HQ %ST %{+Q}ID %U/%B %rc"
+               log-format "%{+Q}r %[fe_name,upper] %HM %HP %HQ %ST %{+Q}ID %U/%B %rc %[var(txn.host)]"
+               http-request set-var(txn.host) req.hdr(host)
             """));
         using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
-        await c.SendAsync("GET /a%22b?q=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+        await c.SendAsync("GET /a%22b?q=1 HTTP/1.1\r\nHost: example.com\r\n\r\n");
         await c.ReadResponseAsync();
 
-        string expected = @"""GET /a%22b\?q=1 HTTP/1\.1"" FE GET /a%22b \?q=1 200 """" \d+/\d+ 0";
+        // A request header reaches the line through a variable, as in HAProxy.
+        string expected = @"""GET /a%22b\?q=1 HTTP/1\.1"" FE GET /a%22b \?q=1 200 """" \d+/\d+ 0 example\.com";
         Assert.Matches(Header + expected + "\n$", await syslog.NextAsync());
         await WaitUntilAsync(() => Regex.IsMatch(h.Stdout, "^" + expected + "\r?$", RegexOptions.Multiline), h);
     }

@@ -91,6 +91,23 @@ public class HttpServiceTests
     }
 
     [Fact]
+    public async Task Applet_ChunkedRequestBody_IsDecoded_AndTheConnectionGoesOn()
+    {
+        await using var h = await HaluaProcess.StartAsync(Config, Scripts);
+        using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
+        await c.SendAsync("POST /echo HTTP/1.1\r\nHost: a\r\nX-Multi: 1\r\nX-Multi: 2\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n");
+        await Task.Delay(100);
+        await c.SendAsync("4;ext=1\r\ndefg\r\n0\r\n\r\n");
+        var (status, _, body) = await c.ReadResponseAsync();
+        Assert.Equal(201, status);
+        Assert.EndsWith("|abcdefg", Encoding.ASCII.GetString(body));
+
+        // The whole chunked body was read: the next request on the connection is served.
+        await c.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        Assert.Equal("Hello World !", Encoding.ASCII.GetString((await c.ReadResponseAsync()).Body));
+    }
+
+    [Fact]
     public async Task Applet_WithoutContentLength_SendsChunked()
     {
         await using var h = await HaluaProcess.StartAsync(Config, Scripts);

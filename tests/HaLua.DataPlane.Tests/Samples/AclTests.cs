@@ -275,7 +275,7 @@ public sealed class AclTests
     public void Match_PatternFile_AddsItsLines()
     {
         string file = Path.Combine(Path.GetTempPath(), $"halua-acl-{Guid.NewGuid():N}.lst");
-        File.WriteAllText(file, "# blocked clients\n192.0.2.0/24\n\n  203.0.113.7  \n");
+        File.WriteAllText(file, "# blocked clients\n192.0.2.0/24\n\n  203.0.113.7\r\n");
         try
         {
             var acl = Compile($"src -f {file} 10.9.9.9");
@@ -283,6 +283,24 @@ public sealed class AclTests
             Assert.True(acl.Matches(new TestSampleContext { Source = new IPEndPoint(IPAddress.Parse("203.0.113.7"), 1) }));
             Assert.True(acl.Matches(new TestSampleContext { Source = new IPEndPoint(IPAddress.Parse("10.9.9.9"), 1) }));
             Assert.False(acl.Matches(new TestSampleContext { Source = new IPEndPoint(IPAddress.Parse("203.0.113.8"), 1) }));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void Match_PatternFile_TrailingBlanksArePartOfThePattern()
+    {
+        // As HAProxy: only leading blanks are skipped ("203.0.113.7  " is refused there too).
+        string file = Path.Combine(Path.GetTempPath(), $"halua-acl-{Guid.NewGuid():N}.lst");
+        File.WriteAllText(file, "192.0.2.0/24\n203.0.113.7  \n");
+        try
+        {
+            var ex = Assert.Throws<FormatException>(() => Compile($"src -f {file}"));
+            Assert.Contains("'203.0.113.7  ' is not a valid IPv4 or IPv6 address at line 2 of file", ex.Message, StringComparison.Ordinal);
+            Assert.True(Compile($"str(\"203.0.113.7  \") -f {file}").Matches(new TestSampleContext()));
         }
         finally
         {

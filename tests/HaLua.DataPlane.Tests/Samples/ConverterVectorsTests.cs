@@ -19,6 +19,9 @@ public class ConverterVectorsTests
 
     [Theory]
     [InlineData("str(hello),crc32", "907060870")]
+    [InlineData("int(1700000000),utime(%Y-%m-%d %H:%M:%S %a %A %b %B %j %e %y %p %I %u %w %z %Z %s %T %D %F %R %%)", "2023-11-14 22:13:20 Tue Tuesday Nov November 318 14 23 PM 10 2 2 +0000 GMT 1700000000 22:13:20 11/14/23 2023-11-14 22:13 %")]
+    [InlineData("int(1700000000),utime(%d/%b/%Y:%H:%M:%S,3600)", "14/Nov/2023:23:13:20")]
+    [InlineData("int(5),utime(%C %g %G %V %U %W %n %t %k %l %h %c %x %X %r)", "19 70 1970 01 00 00 \n \t  0 12 Jan Thu Jan  1 00:00:05 1970 01/01/70 00:00:05 12:00:05 AM")]
     [InlineData("str(hello),crc32(1)", "3902247103")]
     [InlineData("str(hello),djb2", "261238937")]
     [InlineData("str(hello),djb2(1)", "1119739105")]

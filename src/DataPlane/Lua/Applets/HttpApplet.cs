@@ -7,7 +7,8 @@ using HaLua.DataPlane.Io;
 namespace HaLua.DataPlane.Lua.Applets;
 
 /// <summary>
-/// The client side of a Lua HTTP service (AppletHTTP): the request body (Content-Length) to read,
+/// The client side of a Lua HTTP service (AppletHTTP): the request body (Content-Length, or chunked
+/// and decoded as it arrives) to read,
 /// the response status and headers, then the body. Without a content-length header the response is
 /// chunked and each slice's sends become a chunk (spec, AppletHTTP.add_header). Output is flushed
 /// once per resume slice; the head goes with the first body bytes.
@@ -25,12 +26,45 @@ internal sealed class HttpApplet : ILuaWaitable, ILuaSliceOwner, IAppletInput, I
     private bool _waitForFlushOnly;
     private bool _peerClosed;
 
-    public HttpApplet(Connection client, HttpBuffer input, long bodyLength, CancellationToken token)
+    // A chunked request body: decoded out of the input buffer into _decoded as it arrives.
+    private readonly ChunkedDecoder? _dechunk;
+    private readonly ArrayBufferWriter<byte>? _decoded;
+    private int _decodedRead;
+
+    public HttpApplet(Connection client, HttpBuffer input, long bodyLength, CancellationToken token, bool chunkedBody = false)
     {
         _client = client;
         _in = input;
         _bodyLeft = bodyLength;
         _token = token;
+        if (chunkedBody)
+        {
+            _dechunk = new ChunkedDecoder();
+            _decoded = new ArrayBufferWriter<byte>();
+            Dechunk();
+        }
+    }
+
+    /// <summary>Moves what arrived of a chunked body into the decoded payload; bad framing ends the input.</summary>
+    private void Dechunk()
+    {
+        if (_dechunk is null || _dechunk.IsDone || _in.Length == 0)
+        {
+            return;
+        }
+
+        if (_decodedRead > 0 && _decodedRead == _decoded!.WrittenCount)
+        {
+            _decoded.Clear();
+            _decodedRead = 0;
+        }
+
+        var status = _dechunk.Consume(_in.Unread, out int consumed, _decoded);
+        _in.Consume(consumed);
+        if (status == ChunkedStatus.Error)
+        {
+            _peerClosed = true;
+        }
     }
 
     public int Status { get; set; } = 200;
@@ -47,18 +81,24 @@ internal sealed class HttpApplet : ILuaWaitable, ILuaSliceOwner, IAppletInput, I
     public bool Chunked { get; private set; }
 
     /// <summary>Whether the client connection can serve another request after this response.</summary>
-    public bool KeepAlive => HeadSent && !_peerClosed && _bodyLeft == 0;
+    public bool KeepAlive => HeadSent && !_peerClosed && (_dechunk is null ? _bodyLeft == 0 : _dechunk.IsDone);
 
     public long BytesOut { get; private set; }
 
     /// <summary>No more body will come: all of it is here (or read), or the client went away.</summary>
-    public bool InputClosed => _in.Length >= _bodyLeft || _peerClosed;
+    public bool InputClosed => _dechunk is null ? _in.Length >= _bodyLeft || _peerClosed : _dechunk.IsDone || _peerClosed;
 
     /// <summary>The part of the request body that has arrived.</summary>
-    public ReadOnlySpan<byte> Input => _in.Unread[..(int)Math.Min(_bodyLeft, _in.Length)];
+    public ReadOnlySpan<byte> Input => _dechunk is null ? _in.Unread[..(int)Math.Min(_bodyLeft, _in.Length)] : _decoded!.WrittenSpan[_decodedRead..];
 
     public void Consume(int n)
     {
+        if (_dechunk is not null)
+        {
+            _decodedRead += n;
+            return;
+        }
+
         _in.Consume(n);
         _bodyLeft -= n;
     }
@@ -226,6 +266,7 @@ internal sealed class HttpApplet : ILuaWaitable, ILuaSliceOwner, IAppletInput, I
         else
         {
             _in.End += n;
+            Dechunk();
         }
     }
 

@@ -9,7 +9,8 @@ internal static class HttpServiceRunner
     /// <summary>
     /// Runs the service until it returns, fails or times out (tune.lua.service-timeout). A failure
     /// before start_response answers 500 (HAProxy); after it, what was sent stays and the
-    /// connection closes. True when the client connection can serve another request.
+    /// connection closes. True when the client connection can serve another request. The private
+    /// data (<paramref name="priv"/>) is the transaction's, shared with its Lua actions; the stream releases it.
     /// </summary>
     public static async Task<bool> RunAsync(
         LuaFunctionRef fn,
@@ -17,9 +18,9 @@ internal static class HttpServiceRunner
         AppletHttpClass.RequestInfo request,
         TimeSpan serviceTimeout,
         CancellationToken cancellationToken,
-        ISampleContext? samples)
+        ISampleContext? samples,
+        LuaPrivSlot priv)
     {
-        var priv = new LuaPrivSlot();
         var ctx = new HttpAppletContext(applet, priv) { Samples = samples };
         var outcome = await LuaRunner.RunFunctionAsync(
             fn, LuaContextKind.Service, fn.Name, serviceTimeout, ctx, applet, (ctx, request),
@@ -27,11 +28,9 @@ internal static class HttpServiceRunner
             {
                 AppletHttpClass.Push(thread, st, a.ctx, a.request);
                 return 1;
-            },
-            $"Lua service '{fn.Name}' failed", cancellationToken).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
         bool failed = outcome is LuaOutcome.Error or LuaOutcome.Timeout or LuaOutcome.OutOfMemory;
 
-        await priv.ReleaseAsync().ConfigureAwait(false);
         await applet.FinishAsync(failed).ConfigureAwait(false);
         return !failed && applet.KeepAlive;
     }

@@ -36,8 +36,7 @@ internal static class TcpServiceRunner
             {
                 AppletTcpClass.Push(thread, st, c);
                 return 1;
-            },
-            $"Lua service '{fn.Name}' failed", cancellationToken).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
         await priv.ReleaseAsync().ConfigureAwait(false);
         onBytes?.Invoke(applet.BytesIn, applet.BytesOut);
         return outcome;

@@ -5,7 +5,7 @@ using static HaLua.DataPlane.Lua.Native.LuaApi;
 
 namespace HaLua.DataPlane.Lua.Classes;
 
-/// <summary>HAProxy's Channel class over a stream's request or response buffer (TCP mode).</summary>
+/// <summary>HAProxy's Channel class over a stream's request or response buffer (TCP mode only).</summary>
 internal static unsafe class ChannelClass
 {
     private const string HttpModeError = "Cannot manipulate HAProxy channels in HTTP mode.";
@@ -27,10 +27,14 @@ internal static unsafe class ChannelClass
     public static void Push(IntPtr L, LuaState st, ChannelContext channel)
         => LuaObjects.PushObject(L, channel, st.Classes.Channel, st.Classes.Handle);
 
-    private static ChannelContext Self(IntPtr L, string fn, bool write)
+    /// <summary>
+    /// The channel of the call. In HTTP mode every channel function raises HAProxy 2.x's error: the
+    /// stream is parsed HTTP messages, not raw bytes a script could read or splice.
+    /// </summary>
+    private static ChannelContext Self(IntPtr L, string fn)
     {
         var ch = LuaCallback.Self<ChannelContext>(L, 1, fn);
-        if (write && ch.Txn.Host.IsHttp)
+        if (ch.Txn.Host.IsHttp)
         {
             throw new LuaArgumentException(HttpModeError);
         }
@@ -78,19 +82,19 @@ internal static unsafe class ChannelClass
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int Dup(IntPtr L) => LuaCallback.Run(L, &DupImpl);
 
-    private static int DupImpl(IntPtr L, LuaState st) => ReadOrWait(L, st, Self(L, "Channel.dup", false), "Channel.dup", consume: false);
+    private static int DupImpl(IntPtr L, LuaState st) => ReadOrWait(L, st, Self(L, "Channel.dup"), "Channel.dup", consume: false);
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int Get(IntPtr L) => LuaCallback.Run(L, &GetImpl);
 
-    private static int GetImpl(IntPtr L, LuaState st) => ReadOrWait(L, st, Self(L, "Channel.get", true), "Channel.get", consume: true);
+    private static int GetImpl(IntPtr L, LuaState st) => ReadOrWait(L, st, Self(L, "Channel.get"), "Channel.get", consume: true);
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int Getline(IntPtr L) => LuaCallback.Run(L, &GetlineImpl);
 
     private static int GetlineImpl(IntPtr L, LuaState st)
     {
-        var ch = Self(L, "Channel.getline", true);
+        var ch = Self(L, "Channel.getline");
         var exec = LuaCallback.Require(st, CoreClass.Yieldable, "Channel.getline");
         var buf = ch.Buffer;
         var input = buf.Input;
@@ -118,7 +122,7 @@ internal static unsafe class ChannelClass
 
     private static int SetImpl(IntPtr L, LuaState st)
     {
-        var ch = Self(L, "Channel.set", true);
+        var ch = Self(L, "Channel.set");
         var data = LuaCallback.Bytes(L, 2, "Channel.set");
         if (ch.Buffer.OutLength + data.Length > ch.Buffer.Size)
         {
@@ -135,7 +139,7 @@ internal static unsafe class ChannelClass
 
     private static int AppendImpl(IntPtr L, LuaState st)
     {
-        var ch = Self(L, "Channel.append", true);
+        var ch = Self(L, "Channel.append");
         var data = LuaCallback.Bytes(L, 2, "Channel.append");
         if (ch.Buffer.Total + data.Length > ch.Buffer.Size)
         {
@@ -152,7 +156,7 @@ internal static unsafe class ChannelClass
 
     private static int SendImpl(IntPtr L, LuaState st)
     {
-        var ch = Self(L, "Channel.send", true);
+        var ch = Self(L, "Channel.send");
         var data = LuaCallback.Bytes(L, 2, "Channel.send");
         lua_pushinteger(L, ch.Buffer.AppendOutput(data));
         return 1;
@@ -163,7 +167,7 @@ internal static unsafe class ChannelClass
 
     private static int GetInLenImpl(IntPtr L, LuaState st)
     {
-        lua_pushinteger(L, Self(L, "Channel.get_in_len", false).Buffer.InLength);
+        lua_pushinteger(L, Self(L, "Channel.get_in_len").Buffer.InLength);
         return 1;
     }
 
@@ -172,7 +176,7 @@ internal static unsafe class ChannelClass
 
     private static int GetOutLenImpl(IntPtr L, LuaState st)
     {
-        lua_pushinteger(L, Self(L, "Channel.get_out_len", false).Buffer.OutLength);
+        lua_pushinteger(L, Self(L, "Channel.get_out_len").Buffer.OutLength);
         return 1;
     }
 
@@ -181,7 +185,7 @@ internal static unsafe class ChannelClass
 
     private static int ForwardImpl(IntPtr L, LuaState st)
     {
-        var ch = Self(L, "Channel.forward", true);
+        var ch = Self(L, "Channel.forward");
         long n = LuaCallback.Integer(L, 2, "Channel.forward");
         lua_pushinteger(L, ch.Buffer.Forward((int)Math.Clamp(n, 0, int.MaxValue)));
         return 1;
@@ -192,7 +196,7 @@ internal static unsafe class ChannelClass
 
     private static int IsFullImpl(IntPtr L, LuaState st)
     {
-        LuaStack.PushBool(L, Self(L, "Channel.is_full", false).Buffer.IsFull);
+        LuaStack.PushBool(L, Self(L, "Channel.is_full").Buffer.IsFull);
         return 1;
     }
 }

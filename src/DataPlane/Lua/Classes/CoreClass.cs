@@ -69,6 +69,7 @@ internal static unsafe partial class CoreClass
         r.Add("tokenize", &Tokenize);
         RegisterDates(r);
         RegisterAddresses(r);
+        RegisterMaps(r);
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]

@@ -80,12 +80,17 @@ internal static unsafe class TxnClass
     /// <summary>Pushes a TXN object: {[0], f, sf, c, sc, req, res[, http]}.</summary>
     public static void Push(IntPtr L, LuaState st, TxnContext txn)
     {
-        LuaObjects.PushObject(L, txn, st.Classes.Txn, st.Classes.Handle, 7);
+        LuaObjects.PushObject(L, txn, st.Classes.Txn, st.Classes.Handle, 8);
         SampleObjects.AddSampleFields(L, st);
         ChannelClass.Push(L, st, txn.RequestChannel);
         LuaStack.SetField(L, -2, "req");
         ChannelClass.Push(L, st, txn.ResponseChannel);
         LuaStack.SetField(L, -2, "res");
+        if (txn.Http is { } http)
+        {
+            HttpClass.Push(L, st, http);
+            LuaStack.SetField(L, -2, "http");
+        }
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]

@@ -104,6 +104,11 @@ core.parse_addr = wrap(raw.parse_addr)
 core.match_addr = wrap(raw.match_addr)
 core.tokenize = wrap(raw.tokenize)
 
+core.set_map = wrap(raw.set_map)
+core.del_map = wrap(raw.del_map)
+core.add_acl = wrap(raw.add_acl)
+core.del_acl = wrap(raw.del_acl)
+
 -- Concat: parts kept in a table, joined once by dump(): linear time.
 local Concat, Concat_mt = class("Concat")
 function core.concat()
@@ -157,6 +162,31 @@ sample_methods(fetch_names, raw_fetch, SFetches, true)
 sample_methods(converter_names, raw_convert, SConverters, true)
 
 ---------------------------------------------------------------------------------------------
+-- Map: a map file's index for one match method, shared with the configuration's converters.
+---------------------------------------------------------------------------------------------
+local MapMethods, Map_mt = class("Map")
+Map = MapMethods
+-- HAProxy's PAT_MATCH_* numbers; the names without "_" are the 1.8 spellings ("end" is a keyword).
+for name, id in pairs({ found = 0, bool = 1, int = 2, ip = 3, len = 5, str = 6, beg = 7, sub = 8,
+                        dir = 9, dom = 10, ["end"] = 11, reg = 12 }) do
+  Map["_" .. name] = id
+  Map[name] = id
+end
+local raw_map_new, raw_map_lookup = raw.map_new, raw.map_lookup
+function Map.new(file, method)
+  local h, e = raw_map_new(file, method)
+  if h == ERR then error(e, 2) end
+  return setmetatable({ [0] = h }, Map_mt)
+end
+Map.lookup = wrap(raw_map_lookup)
+function Map.slookup(map, str)
+  local v, e = raw_map_lookup(map, str)
+  if v == ERR then error(e, 2) end
+  if v == nil then return "" end
+  return v
+end
+
+---------------------------------------------------------------------------------------------
 -- Channel (TCP mode; HTTP mode refuses raw writes as HAProxy 2.x does)
 ---------------------------------------------------------------------------------------------
 local Channel = class("Channel")
@@ -172,6 +202,32 @@ Channel.get_in_length = Channel.get_in_len
 Channel.get_out_length = Channel.get_out_len
 Channel.forward = wrap(raw.channel_forward)
 Channel.is_full = wrap(raw.channel_is_full)
+
+---------------------------------------------------------------------------------------------
+-- HTTP (txn.http): req_* in http-req actions, res_* in http-res actions
+---------------------------------------------------------------------------------------------
+local HTTP = class("HTTP")
+do
+  local get, add, set, del = raw.http_get_headers, raw.http_add_header, raw.http_set_header, raw.http_del_header
+  local rep_h, rep_v = raw.http_rep_header, raw.http_rep_value
+  function HTTP.req_get_headers(h) return chk(get(h, false)) end
+  function HTTP.res_get_headers(h) return chk(get(h, true)) end
+  function HTTP.req_add_header(h, n, v) return chk(add(h, false, n, v)) end
+  function HTTP.res_add_header(h, n, v) return chk(add(h, true, n, v)) end
+  function HTTP.req_set_header(h, n, v) return chk(set(h, false, n, v)) end
+  function HTTP.res_set_header(h, n, v) return chk(set(h, true, n, v)) end
+  function HTTP.req_del_header(h, n) return chk(del(h, false, n)) end
+  function HTTP.res_del_header(h, n) return chk(del(h, true, n)) end
+  function HTTP.req_rep_header(h, n, r, s) return chk(rep_h(h, false, n, r, s)) end
+  function HTTP.res_rep_header(h, n, r, s) return chk(rep_h(h, true, n, r, s)) end
+  function HTTP.req_rep_value(h, n, r, s) return chk(rep_v(h, false, n, r, s)) end
+  function HTTP.res_rep_value(h, n, r, s) return chk(rep_v(h, true, n, r, s)) end
+  HTTP.req_set_method = wrap(raw.http_set_method)
+  HTTP.req_set_path = wrap(raw.http_set_path)
+  HTTP.req_set_query = wrap(raw.http_set_query)
+  HTTP.req_set_uri = wrap(raw.http_set_uri)
+  HTTP.res_set_status = wrap(raw.http_set_status)
+end
 
 ---------------------------------------------------------------------------------------------
 -- TXN
