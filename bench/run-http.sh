@@ -5,6 +5,7 @@
 #   bench/run-http.sh lua-action   W2: proxy to nginx with a Lua http-req action (txn.http:req_set_header)
 #   bench/run-http.sh proxy        W3: a plain HTTP proxy (no Lua) in front of nginx
 #   bench/run-http.sh lua-fetch    W5: a Lua fetch and a Lua converter in set-header, then a Lua service
+#   bench/run-http.sh proxy-log    W3L: W3 with option httplog to a UDP syslog target (the cost of access logs)
 # WORKERS=2 runs both with 2 threads (nbthread 2, lua-load-per-thread) and no CPU pinning (the
 # machine has 2 cores; wrk shares them). Prints req/s, p50/p99 latency, server CPU and the median
 # ratio HaLua/HAProxy.
@@ -21,7 +22,8 @@ case "$WORKLOAD" in
   service) TITLE="W1 Lua HTTP hello-world service" ;;
   lua-action) TITLE="W2 proxy to nginx with a Lua http-req action setting a header" ;;
   lua-fetch) TITLE="W5 Lua fetch + Lua converter in set-header, then a Lua service" ;;
-  *) echo "usage: $0 proxy|service|lua-action|lua-fetch" >&2; exit 2 ;;
+  proxy-log) TITLE="W3L plain HTTP proxy to nginx, option httplog to UDP syslog" ;;
+  *) echo "usage: $0 proxy|service|lua-action|lua-fetch|proxy-log" >&2; exit 2 ;;
 esac
 if [ "$WORKERS" != 1 ]; then
   # Both processes use both cores, and so does wrk.
@@ -39,6 +41,11 @@ $PIN_LOAD nginx -c "$ORIGIN_DIR/nginx.conf" -e "$ORIGIN_DIR/nginx-error.log" &
 PIDS+=($!)
 wait_port "$ORIGIN_PORT" nginx "$ORIGIN_DIR/nginx-error.log"
 
+# The syslog target of proxy-log: a bound UDP socket nobody reads (datagrams beyond its buffer are dropped).
+LOG_PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", int(sys.argv[1]))); time.sleep(86400)' "$LOG_PORT" &
+PIDS+=($!)
+
 run_one() { # name command...
   local name=$1; shift
   local port; port=$(free_port)
@@ -47,7 +54,7 @@ run_one() { # name command...
   cp "$BENCH_ROOT/http-$WORKLOAD"/*.lua "$dir/" 2>/dev/null || true
   local perthread=""
   [ "$WORKERS" != 1 ] && perthread="-per-thread"
-  sed "s/\${BENCH_PORT}/$port/; s/\${ORIGIN_PORT}/$ORIGIN_PORT/; s/nbthread 1/nbthread $WORKERS/; s/lua-load /lua-load$perthread /" \
+  sed "s/\${BENCH_PORT}/$port/; s/\${ORIGIN_PORT}/$ORIGIN_PORT/; s/\${LOG_PORT}/$LOG_PORT/; s/nbthread 1/nbthread $WORKERS/; s/lua-load /lua-load$perthread /" \
     "$BENCH_ROOT/http-$WORKLOAD/haproxy.cfg" > "$dir/haproxy.cfg"
   (cd "$dir" && exec $PIN_SERVER "$@" -f haproxy.cfg >"$dir/out.log" 2>&1) &
   PIDS+=($!)

@@ -4,6 +4,7 @@ using System.Text;
 using BenchmarkDotNet.Attributes;
 using HaLua.DataPlane.Config;
 using HaLua.DataPlane.Http;
+using HaLua.DataPlane.Logging;
 using HaLua.DataPlane.Samples;
 
 namespace HaLua.Benchmarks;

@@ -27,6 +27,12 @@ public enum LogTargetKind { Stdout, Stderr, Udp }
 /// <param name="MinLevel">HAProxy's minimum level: more severe messages are sent with this level.</param>
 public sealed record LogTargetConfig(LogTargetKind Kind, string Format, string Facility, string? MaxLevel, EndPoint? Address, SourceLocation Location, int MaxLength = 1024, string? MinLevel = null);
 
+/// <summary>
+/// The access log format of a proxy: <c>log-format</c>, or the format an <c>option httplog</c> /
+/// <c>option tcplog</c> line stands for. <see cref="Keyword"/> names the line in errors.
+/// </summary>
+public sealed record LogFormatConfig(string Format, string Keyword, SourceLocation Location);
+
 public sealed record StatsSocketConfig(string Address, ImmutableDictionary<string, string> Options, SourceLocation Location);
 
 /// <summary>The <c>global</c> section. Timeouts of zero mean "no limit".</summary>
@@ -106,7 +112,7 @@ public sealed record ConditionConfig(bool Unless, ImmutableArray<ImmutableArray<
 
 public sealed record UseBackendRule(string Backend, ConditionConfig? Condition, SourceLocation Location);
 
-public enum TcpRuleKind { Accept, Reject, UseService, LuaAction }
+public enum TcpRuleKind { Accept, Reject, UseService, LuaAction, SetLogLevel }
 
 /// <summary><c>tcp-request content ...</c> / <c>tcp-response content ...</c>.</summary>
 public sealed record TcpRuleConfig(
@@ -120,6 +126,7 @@ public enum HttpRuleKind
 {
     Allow, Deny, Return, Redirect, SetHeader, AddHeader, DelHeader, UseService, SetStatus,
     ReplaceHeader, ReplaceValue, SetMethod, SetPath, SetQuery, SetUri, SetVar, UnsetVar, LuaAction,
+    SetLogLevel,
 }
 
 /// <summary>
@@ -180,6 +187,10 @@ public sealed record ProxyConfig(string Name, ProxyCapabilities Capabilities, So
     /// <summary><c>log global</c>: the proxy logs to the global targets.</summary>
     public bool LogGlobal { get; init; }
     public ImmutableArray<LogTargetConfig> Logs { get; init; } = [];
+    /// <summary>The access log format; null: HAProxy's legacy "Connect from" line when the proxy has targets.</summary>
+    public LogFormatConfig? LogFormat { get; init; }
+    /// <summary><c>option dontlognull</c>: no line for a connection that sent no data.</summary>
+    public bool DontLogNull { get; init; }
     /// <summary>Numeric id (HAProxy's <c>id</c>, else assigned in declaration order from 1... as HAProxy does from 2 for user proxies).</summary>
     public int Uuid { get; init; }
 }

@@ -138,6 +138,7 @@ internal sealed partial class ConfigParser
                 CheckCondition(px, r.Condition, "tcp-response content");
             }
 
+            ValidateLogs(px);
             foreach (var s in px.Servers.Where(s => s.Check))
             {
                 if (s.Rise < 1 || s.Fall < 1)

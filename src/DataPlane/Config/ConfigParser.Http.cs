@@ -58,6 +58,7 @@ internal sealed partial class ConfigParser
         {
             "allow" => args.Count == 0 ? new HttpRuleConfig(HttpRuleKind.Allow, null, null, 0, null, null, cond, loc) : Unexpected(args[0]),
             "deny" => ParseDeny(args, response ? 502 : 403, cond, loc),
+            "set-log-level" => IsLogLevelRule(line, $"{kw} {action}", args) ? new HttpRuleConfig(HttpRuleKind.SetLogLevel, args[0], null, 0, null, null, cond, loc) : null,
             "set-header" or "add-header" => args.Count == 2
                 ? new HttpRuleConfig(action == "set-header" ? HttpRuleKind.SetHeader : HttpRuleKind.AddHeader, args[0], args[1], 0, null, null, cond, loc)
                 : Bad($"'{action}' expects <name> <fmt>"),

@@ -13,7 +13,7 @@ internal sealed partial class ConfigParser
     [
         "http-after-response", "http-check", "http-reuse", "http-send-name-header", "errorfile", "errorloc",
         "errorloc302", "errorloc303", "capture", "cookie", "compression", "stick-table", "stick", "redirect", "monitor-uri", "monitor",
-        "log-format", "log-format-sd", "error-log-format", "unique-id-format", "unique-id-header", "hash-type", "filter", "stats",
+        "log-format-sd", "error-log-format", "unique-id-format", "unique-id-header", "hash-type", "filter", "stats",
         "fullconn", "description", "id", "source", "dispatch", "force-persist", "ignore-persist", "persist", "email-alert",
         "declare", "default-server", "server-template", "load-server-state-from-file", "rate-limit", "max-keep-alive-queue",
         "http-error", "use-server", "grace", "bind-process", "external-check", "errorfiles", "enabled", "disabled",
@@ -142,23 +142,16 @@ internal sealed partial class ConfigParser
 
                 return;
             case "log":
-                if (!Allowed(line, px, Where.All))
+                if (Allowed(line, px, Where.All))
                 {
-                    return;
+                    ParseProxyLog(line, px);
                 }
 
-                if (w.Count == 2 && w[1] == "global")
+                return;
+            case "log-format":
+                if (Allowed(line, px, Where.All))
                 {
-                    px.LogGlobal = true;
-                }
-                else if (w.Count == 2 && w[1] == "disabled")
-                {
-                    px.LogGlobal = false;
-                    px.Logs.Clear();
-                }
-                else if (ParseLog(line, 1) is { } target)
-                {
-                    px.Logs.Add(target);
+                    ParseLogFormat(line, px);
                 }
 
                 return;
@@ -323,6 +316,12 @@ internal sealed partial class ConfigParser
         var w = line.Words;
         bool negate = w[0] == "no";
         int at = negate ? 1 : 0;
+        if (negate && w.Count >= 2 && w[1] == "log")
+        {
+            ParseNoLog(line, px);
+            return;
+        }
+
         if (negate && (w.Count < 2 || w[1] != "option"))
         {
             Error(line.Location, "no", "'no' must be followed by 'option'");
@@ -368,6 +367,9 @@ internal sealed partial class ConfigParser
                 return;
             case "tcplog":
             case "httplog":
+            case "dontlognull":
+                ParseLogOption(optLine, px, name, negate);
+                return;
             case "http-server-close":
             case "httpclose":
             case "http-keep-alive":
@@ -403,7 +405,6 @@ internal sealed partial class ConfigParser
 
                 return;
             case "httpchk":
-            case "dontlognull":
             case "logasap":
             case "tcpka":
             case "clitcpka":
@@ -667,7 +668,12 @@ internal sealed partial class ConfigParser
             return new TcpRuleConfig(TcpRuleKind.LuaAction, action[4..], args, cond, line.Location);
         }
 
-        Error(line.Location, kw, $"action '{action}' is not supported (accept, reject, use-service lua.<name>, lua.<name>)");
+        if (action == "set-log-level")
+        {
+            return IsLogLevelRule(line, $"{kw} set-log-level", args) ? new TcpRuleConfig(TcpRuleKind.SetLogLevel, null, args, cond, line.Location) : null;
+        }
+
+        Error(line.Location, kw, $"action '{action}' is not supported (accept, reject, use-service lua.<name>, lua.<name>, set-log-level)");
         return null;
     }
 

@@ -42,6 +42,10 @@ internal sealed class ProxyBuilder
 
     public List<LogTargetConfig> Logs { get; private set; } = [];
 
+    public LogFormatConfig? LogFormat { get; set; }
+
+    public bool DontLogNull { get; set; }
+
     // Proxy only.
     public List<BindConfig> Binds { get; } = [];
 
@@ -85,6 +89,8 @@ internal sealed class ProxyBuilder
         HttpConnectionMode = HttpConnectionMode,
         LogGlobal = LogGlobal,
         Logs = [.. Logs],
+        LogFormat = LogFormat,
+        DontLogNull = DontLogNull,
     };
 
     public ProxyConfig Build(int uuid) => new(Name, Capabilities, Location)
@@ -110,6 +116,8 @@ internal sealed class ProxyBuilder
         HttpConnectionMode = HttpConnectionMode,
         LogGlobal = LogGlobal,
         Logs = [.. Logs],
+        LogFormat = LogFormat,
+        DontLogNull = DontLogNull,
         Uuid = uuid,
     };
 }

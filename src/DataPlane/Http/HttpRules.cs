@@ -1,92 +1,9 @@
 using System.Text;
 using HaLua.DataPlane.Config;
+using HaLua.DataPlane.Logging;
 using HaLua.DataPlane.Samples;
 
 namespace HaLua.DataPlane.Http;
-
-/// <summary>
-/// A compiled log-format string: literal text and <c>%[expression]</c> samples (<c>%%</c> is a
-/// percent sign). Other <c>%</c> variables are refused until the log-format engine of issue 3.
-/// </summary>
-internal sealed class LogFormat
-{
-    private readonly (string? Literal, SampleExpression? Expression)[] _parts;
-
-    private LogFormat((string?, SampleExpression?)[] parts) => _parts = parts;
-
-    public static LogFormat Compile(string text, SampleRegistry registry)
-    {
-        var parts = new List<(string?, SampleExpression?)>();
-        var literal = new StringBuilder();
-        for (int i = 0; i < text.Length; i++)
-        {
-            char c = text[i];
-            if (c != '%')
-            {
-                literal.Append(c);
-                continue;
-            }
-
-            if (i + 1 < text.Length && text[i + 1] == '%')
-            {
-                literal.Append('%');
-                i++;
-                continue;
-            }
-
-            if (i + 1 < text.Length && text[i + 1] == '[')
-            {
-                int end = text.IndexOf(']', i + 2);
-                if (end < 0)
-                {
-                    throw new FormatException($"missing ']' in '{text}'");
-                }
-
-                if (literal.Length > 0)
-                {
-                    parts.Add((literal.ToString(), null));
-                    literal.Clear();
-                }
-
-                parts.Add((null, SampleExpression.Parse(text[(i + 2)..end], registry)));
-                i = end;
-                continue;
-            }
-
-            throw new FormatException($"log-format variable at '{text[i..]}' is not supported yet (only %[expression] and %%)");
-        }
-
-        if (literal.Length > 0)
-        {
-            parts.Add((literal.ToString(), null));
-        }
-
-        return new LogFormat([.. parts]);
-    }
-
-    public string Evaluate(ISampleContext ctx)
-    {
-        if (_parts.Length == 1 && _parts[0].Literal is { } only)
-        {
-            return only;
-        }
-
-        var sb = new StringBuilder();
-        foreach (var (literal, expression) in _parts)
-        {
-            if (literal is not null)
-            {
-                sb.Append(literal);
-            }
-            else if (expression!.TryEvaluate(ctx, out var v))
-            {
-                sb.Append(v.AsString);
-            }
-        }
-
-        return sb.ToString();
-    }
-}
 
 /// <summary>A compiled <c>http-request</c> or <c>http-response</c> rule.</summary>
 internal sealed record HttpRule(

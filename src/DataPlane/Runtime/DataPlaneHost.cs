@@ -96,10 +96,15 @@ internal sealed class DataPlaneHost : IDisposable
 
     internal CancellationToken HardStop => _hardStop.Token;
 
-    internal void StreamStarted() => Interlocked.Increment(ref _active);
+    internal void StreamStarted()
+    {
+        Interlocked.Increment(ref _active);
+        Interlocked.Increment(ref Stats.ProcessCounters.ActiveConnections);
+    }
 
     internal void StreamEnded()
     {
+        Interlocked.Decrement(ref Stats.ProcessCounters.ActiveConnections);
         if (Interlocked.Decrement(ref _active) == 0)
         {
             lock (_drainLock)

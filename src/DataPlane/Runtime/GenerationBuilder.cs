@@ -60,6 +60,8 @@ internal static class GenerationBuilder
             CompileRules(px, proxies, lua, samples, errors);
         }
 
+        AccessLogs.Build(proxies, g.Logs, samples, errors);
+
         var generation = new Generation(config, lua, samples, proxies);
         if (errors.Count > 0)
         {
@@ -197,7 +199,7 @@ internal static class GenerationBuilder
                     break;
             }
 
-            return new TcpRule(r.Kind, cond, reg, r.Args, r.Location);
+            return new TcpRule(r.Kind, cond, reg, r.Args, r.Location, r.Kind == TcpRuleKind.SetLogLevel ? AccessLogs.RuleLevel(r.Args[0]) : 0);
         }
 
         px.TcpRequestRules = [.. cfg.TcpRequestContent.Select(r => Rule(r, "tcp-request content", LuaActionTargets.TcpReq)).OfType<TcpRule>()];
@@ -238,7 +240,7 @@ internal static class GenerationBuilder
             string Where() => $"{r.Location} : '{kw}' in section '{section}'";
             try
             {
-                HaLua.DataPlane.Http.LogFormat? value = null;
+                HaLua.DataPlane.Logging.LogFormat? value = null;
                 SampleExpression? expression = null;
                 if (r.Kind == HttpRuleKind.SetVar)
                 {
@@ -246,7 +248,7 @@ internal static class GenerationBuilder
                 }
                 else if (r.Value is not null)
                 {
-                    value = HaLua.DataPlane.Http.LogFormat.Compile(r.Value, samples);
+                    value = HaLua.DataPlane.Logging.LogFormat.Compile(r.Value, samples);
                 }
 
                 // Variable names and regexes were checked by the parser.
@@ -298,7 +300,8 @@ internal static class GenerationBuilder
                     }
                 }
 
-                return new HaLua.DataPlane.Http.HttpRule(r.Kind, Cond(r.Condition, kw), r.Name, value, r.Status, r.ContentType, r.RedirectType, service)
+                int status = r.Kind == HttpRuleKind.SetLogLevel ? AccessLogs.RuleLevel(r.Name!) : r.Status;
+                return new HaLua.DataPlane.Http.HttpRule(r.Kind, Cond(r.Condition, kw), r.Name, value, status, r.ContentType, r.RedirectType, service)
                 {
                     Regex = regex,
                     Expression = expression,
@@ -325,7 +328,7 @@ internal static class GenerationBuilder
             {
                 try
                 {
-                    var name = HaLua.DataPlane.Http.LogFormat.Compile(ub.Backend, samples);
+                    var name = HaLua.DataPlane.Logging.LogFormat.Compile(ub.Backend, samples);
                     sameMode ??= all.Where(p => p.IsBackend && p.Config.Mode == cfg.Mode).ToDictionary(p => p.Name, StringComparer.Ordinal);
                     useBackends.Add(new UseBackend(null, Cond(ub.Condition, "use_backend")) { DynamicName = name, Backends = sameMode });
                 }

@@ -8,7 +8,8 @@ using HaLua.DataPlane.Stats;
 namespace HaLua.DataPlane.Runtime;
 
 /// <summary>A compiled tcp-request / tcp-response content rule.</summary>
-internal sealed record TcpRule(TcpRuleKind Kind, Condition? Condition, LuaRegistration? Lua, IReadOnlyList<string> Args, SourceLocation Location);
+/// <param name="Level">set-log-level: 0..7, or -1 for silent.</param>
+internal sealed record TcpRule(TcpRuleKind Kind, Condition? Condition, LuaRegistration? Lua, IReadOnlyList<string> Args, SourceLocation Location, int Level = 0);
 
 /// <summary>
 /// A compiled use_backend rule: a named backend, or a log-format name (<c>%[...]</c>) evaluated per
@@ -16,7 +17,7 @@ internal sealed record TcpRule(TcpRuleKind Kind, Condition? Condition, LuaRegist
 /// </summary>
 internal sealed record UseBackend(ProxyRuntime? Backend, Condition? Condition)
 {
-    public HaLua.DataPlane.Http.LogFormat? DynamicName { get; init; }
+    public HaLua.DataPlane.Logging.LogFormat? DynamicName { get; init; }
 
     public IReadOnlyDictionary<string, ProxyRuntime>? Backends { get; init; }
 }
@@ -75,6 +76,12 @@ internal sealed class ProxyRuntime
     public ProxyRuntime? DefaultBackend { get; set; }
 
     public List<Listener> Listeners { get; } = [];
+
+    /// <summary>The frontend's access log; null when it has no log target (then logging costs nothing).</summary>
+    public Logging.ProxyLog? Log { get; set; }
+
+    /// <summary>Its streams keep a <see cref="Logging.StreamLog"/>: the frontend logs, or a rule's log-format reads log values.</summary>
+    public bool NeedsStreamLog { get; set; }
 
     /// <summary>
     /// The backend a stream of this frontend goes to: the first use_backend whose condition holds,

@@ -84,4 +84,7 @@ internal interface ISampleContext
 
     /// <summary>The stream's variables (var(), Lua's set_var/get_var); process-wide ones only by default.</summary>
     Variables Variables => Variables.ProcessOnly;
+
+    /// <summary>The stream's log values (timers, status, request line) for log-format variables; null when it keeps none.</summary>
+    Logging.StreamLog? Log => null;
 }

@@ -21,6 +21,9 @@ internal sealed class SampleExpression
     /// <summary>Whether the value may still change while the request is being inspected.</summary>
     public bool DependsOnContent => _fetch.DependsOnContent;
 
+    /// <summary>Reads the HTTP message or the request contents: not available any more when a log line is written.</summary>
+    public bool NeedsMessage => _fetch.NeedsMessage || _fetch.DependsOnContent;
+
     public static SampleExpression Parse(string text, SampleRegistry registry)
     {
         var parts = Split(text);

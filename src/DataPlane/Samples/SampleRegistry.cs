@@ -15,6 +15,9 @@ internal sealed record FetchDescriptor(string Name, int MinArgs, int MaxArgs, Sa
 {
     /// <summary>Reads the request contents, which may still grow during tcp-request inspect-delay.</summary>
     public bool DependsOnContent { get; init; }
+
+    /// <summary>Reads the HTTP request or response being processed (HAProxy refuses these in log-format).</summary>
+    public bool NeedsMessage { get; init; }
 }
 
 /// <summary>A converter and the type it outputs (what an ACL on the expression matches by default).</summary>
@@ -46,7 +49,13 @@ internal sealed class SampleRegistry
     {
         var r = new SampleRegistry();
         BuiltinFetches.Register(r);
+        var layer4 = r._fetches.Keys.ToHashSet(StringComparer.Ordinal);
         HttpFetches.Register(r);
+        foreach (var f in r._fetches.Values.Where(f => !layer4.Contains(f.Name)).ToList())
+        {
+            r._fetches[f.Name] = f with { NeedsMessage = true };
+        }
+
         BuiltinConverters.Register(r);
         MoreConverters.Register(r);
         MapConverters.Register(r);

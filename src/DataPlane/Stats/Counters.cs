@@ -67,6 +67,13 @@ internal sealed class Counters
     }
 }
 
+/// <summary>Process-wide counters.</summary>
+internal static class ProcessCounters
+{
+    /// <summary>Connections being served by the process (HAProxy's actconn, %ac in logs).</summary>
+    public static long ActiveConnections;
+}
+
 /// <summary>Events per second, HAProxy style: the current one-second period blended with the previous one.</summary>
 internal sealed class RateCounter
 {

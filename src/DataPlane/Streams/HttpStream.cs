@@ -21,7 +21,7 @@ namespace HaLua.DataPlane.Streams;
 /// fixed buffer (Content-Length, chunked validated on the fly, until close). Errors are HAProxy's:
 /// 503 no server, 502 invalid response, 504 server timeout, 408 request timeout.
 /// </summary>
-internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpResponseView, ILuaTxnHost, ILuaHttpHost
+internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHttpResponseView, ILuaTxnHost, ILuaHttpHost
 {
     private const int BufferSize = 16384;
 
@@ -166,6 +166,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
         _listenerCounters?.SessionStarted();
         using var idle = IdleTimeouts.Shared.Watch(_frontend.ClientTimeout, TimeSpan.Zero, _stopping);
         _idle = idle;
+        _log = StreamLog.Open(_frontend, this, http: true);
         using var req = new HttpBuffer(BufferSize);
         using var res = new HttpBuffer(BufferSize);
         try
@@ -175,10 +176,12 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
         {
             _abort = true;
+            LogFailure(ex);
         }
         catch (Exception ex)
         {
             _abort = true;
+            LogFailure(ex);
             ProcessLog.Instance.Alert($"stream on '{_frontend.Name}' failed: {ex}");
         }
         finally
@@ -202,6 +205,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
     {
         for (bool first = true; !_stopping.IsCancellationRequested; first = false)
         {
+            _log?.Begin(first, req.Length > 0);
             // The request head (inlined: see the summary).
                 // HAProxy's timeouts: a new request must start within timeout http-keep-alive (after a
                 // response; else http-request, else client), and a started request must be complete
@@ -225,6 +229,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                     {
                         Counters.Inc(ref _frontend.FrontendCounters.Ereq);
                         await SendErrorAsync(400).ConfigureAwait(false);
+                        LogNoRequest(first, 400, 'P');
                         return;
                     }
 
@@ -242,11 +247,13 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                             await SendErrorAsync(408).ConfigureAwait(false);
                         }
 
+                        LogNoRequest(first, 408, 'c');
                         return;
                     }
 
                     if (n == 0)
                     {
+                        LogNoRequest(first, 400, 'C');
                         return;
                     }
 
@@ -264,6 +271,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
 
             bool keep;
                 _currentRequest = req;
+                LogRequestHead(req);
                 _reqEdit.Reset();
                 _requestHeadLength = _request.Length;
                 _backend = null;
@@ -272,6 +280,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                 Variables.EndTransaction();
                 if (_frontend.Config.BufferRequest && !await BufferBodyAsync(req).ConfigureAwait(false))
                 {
+                    LogBufferingFailed();
                     return;
                 }
 
@@ -289,6 +298,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                     // A backend's http-request rules run once the request reaches it, as in HAProxy.
                     if (bePx.Config.BufferRequest && !_bodyBuffered && !await BufferBodyAsync(req).ConfigureAwait(false))
                     {
+                        LogBufferingFailed();
                         return;
                     }
 
@@ -302,6 +312,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
 
                 if (bePx?.Backend is not { } be)
                 {
+                    _log?.Terminate('S', 'C');
                     _currentRequest = null;
                     await SendErrorAsync(503).ConfigureAwait(false);
                     { keep = false; goto Next; }
@@ -323,6 +334,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                 if (_reqEdit.Failed)
                 {
                     // A rewrite failed (HAProxy's strict-mode): the request is not forwarded.
+                    _log?.Terminate('P', 'R');
                     _currentRequest = null;
                     await SendErrorAsync(500).ConfigureAwait(false);
                     { keep = false; goto Next; }
@@ -372,6 +384,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                     else if (!await ForwardBodyAsync(_client, req, server, _request.Framing, _request.ContentLength, fromClient: true, be, srv, headInBuffer).ConfigureAwait(false))
                     {
                         // The head as received, with the body (what of it is already here goes in the same send).
+                        _log?.Terminate('C', 'D');
                         _abort = true;
                         { keep = false; goto Next; }
                     }
@@ -429,6 +442,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
 
                         if (parsed != 0)
                         {
+                            _log?.Terminate(parsed == 504 ? 's' : 'S', 'H');
                             Counters.Inc(ref be.Counters.Eresp);
                             Counters.Inc(ref srv.Counters.Eresp);
                             await SendErrorAsync(parsed).ConfigureAwait(false);
@@ -448,6 +462,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                         res.Consume(interim);
                     }
 
+                    _log?.ResponseHead(_response.Status);
                     _idle.SetTimeouts(_frontend.ClientTimeout, bePx.ServerTimeout);
                     if (_response.Status == 101 && upgrade)
                     {
@@ -501,6 +516,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                         if (!denied && _resEdit.Failed)
                         {
                             // A failed rewrite (HAProxy's strict-mode): the response is replaced by a 502.
+                            _log?.Terminate('P', 'H');
                             Counters.Inc(ref be.Counters.Eresp);
                             await SendErrorAsync(502).ConfigureAwait(false);
                             denied = true;
@@ -523,6 +539,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
 
                     if (!await ForwardBodyAsync(server, res, _client, framing, _response.ContentLength, fromClient: false, be, srv, responseHead).ConfigureAwait(false))
                     {
+                        _log?.Terminate('S', 'D');
                         _abort = true;
                         { keep = false; goto Next; }
                     }
@@ -541,6 +558,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                     ReleaseServer();
                 }
         Next:
+            LogEnd();
             if (_priv.State is not null)
             {
                 await _priv.ReleaseAsync().ConfigureAwait(false);
@@ -559,7 +577,8 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
     /// </summary>
     private async Task<bool> TunnelAsync(Connection server, BackendState be, ServerState srv)
     {
-        var result = await TcpTunnel.RunAsync(_client, server, _idle!, n => CountUp(be, srv, n), n => CountDown(be, srv, n)).ConfigureAwait(false);
+        var result = await TcpTunnel.RunAsync(_client, server, _idle!, n => { _log?.Received(n); CountUp(be, srv, n); }, n => CountDown(be, srv, n)).ConfigureAwait(false);
+        _log?.TunnelEnded(result.ClientAborted, result.ServerAborted, _idle!.ExpiredSide, _stopping.IsCancellationRequested);
         return result.ClientAborted || result.ServerAborted;
     }
 
@@ -783,6 +802,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
         buf.End += n;
         if (fromClient)
         {
+            _log?.Received(n);
             _idle.ClientActivity();
         }
         else
@@ -805,14 +825,17 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
             var srv = await be.AcquireAsync(Source?.Address, avoid, bePx.QueueTimeout, token).ConfigureAwait(false);
             if (srv is null)
             {
+                _log?.Terminate(be.UsableServers > 0 ? 's' : 'S', be.UsableServers > 0 ? 'Q' : 'C');
                 return false;
             }
 
+            _log?.Queued(srv);
             _serverState = srv;
             _serverBackend = be;
             if (_server is not null && _serverConnectedTo == srv)
             {
                 // Keep-alive on the server side: the same server again, the same connection.
+                _log?.Connected(_server.Local);
                 return true;
             }
 
@@ -827,6 +850,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
             {
                 _server = await Connection.ConnectAsync(srv.Address, _worker, cts.Token).ConfigureAwait(false);
                 _serverConnectedTo = srv;
+                _log?.Connected(_server.Local);
                 return true;
             }
             catch (Exception ex) when (ex is SocketException || (ex is OperationCanceledException && !token.IsCancellationRequested))
@@ -836,11 +860,13 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                 Counters.Inc(ref be.Counters.Econ);
                 if (attempt >= retries)
                 {
+                    _log?.Terminate('S', 'C');
                     return false;
                 }
 
                 Counters.Inc(ref srv.Counters.Wretr);
                 Counters.Inc(ref be.Counters.Wretr);
+                _log?.Retried(bePx.Config.Redispatch && attempt + 1 == retries);
                 if (bePx.Config.Redispatch && attempt + 1 == retries)
                 {
                     avoid = srv;
@@ -890,14 +916,17 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                     return await RunServiceAsync(rule.Service!, req).ConfigureAwait(false);
 
                 case Config.HttpRuleKind.Deny:
+                    _log?.Answered(rule.Status, 'P');
                     Counters.Inc(ref _frontend.FrontendCounters.Dreq);
                     await AnswerAsync(HttpResponses.Deny(rule.Status)).ConfigureAwait(false);
                     return false;
 
                 case Config.HttpRuleKind.Return:
+                    _log?.Answered(rule.Status, 'L');
                     return await AnswerAsync(HttpResponses.Return(rule.Status, rule.ContentType, rule.Value?.Evaluate(this)), req).ConfigureAwait(false);
 
                 case Config.HttpRuleKind.Redirect:
+                    _log?.Answered(rule.Status, 'L');
                     return await AnswerAsync(HttpResponses.Redirect(rule.Status, RedirectTarget(rule)), req).ConfigureAwait(false);
 
                 case Config.HttpRuleKind.SetMethod or Config.HttpRuleKind.SetPath or Config.HttpRuleKind.SetQuery or Config.HttpRuleKind.SetUri:
@@ -912,6 +941,10 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                         return false;
                     }
 
+                    break;
+
+                case Config.HttpRuleKind.SetLogLevel:
+                    SetLogLevel(rule.Status);
                     break;
 
                 default:
@@ -1080,12 +1113,14 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
         long length = _request.Framing == BodyFraming.ContentLength ? _request.ContentLength : 0;
         var info = new HaLua.DataPlane.Lua.Classes.AppletHttpClass.RequestInfo(_request, headBytes, length);
         bool chunkedBody = _request.Framing == BodyFraming.Chunked;
+        _log?.Service(service.Name);
         req.Consume(_requestHeadLength);
         _currentRequest = null;
         using var applet = new HaLua.DataPlane.Lua.Applets.HttpApplet(_client, req, length, _idle!.Token, chunkedBody);
         bool keep = await HaLua.DataPlane.Lua.Applets.HttpServiceRunner.RunAsync(
             service.For(_worker), applet, info, _generation.Lua.Settings.ServiceTimeout, _idle.Token, this, _priv).ConfigureAwait(false);
         CountOut((int)Math.Min(int.MaxValue, applet.BytesOut));
+        _log?.ResponseHead(applet.Status);
 
         return keep && !_request.Close;
     }
@@ -1106,6 +1141,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                     return true;
 
                 case Config.HttpRuleKind.Deny:
+                    _log?.Answered(rule.Status, 'P');
                     if (_backend?.Backend is { } be)
                     {
                         Counters.Inc(ref be.Counters.Dresp);
@@ -1115,6 +1151,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                     return false;
 
                 case Config.HttpRuleKind.SetStatus:
+                    _log?.Status = rule.Status;
                     _resEdit.SetStatus(_response, ResponseBytes, rule.Status, rule.Value?.Evaluate(this));
                     break;
 
@@ -1126,6 +1163,10 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                         return false;
                     }
 
+                    break;
+
+                case Config.HttpRuleKind.SetLogLevel:
+                    SetLogLevel(rule.Status);
                     break;
 
                 default:
@@ -1197,6 +1238,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
 
     private void CountOut(int n)
     {
+        _log?.Sent(n);
         Counters.Add(ref _frontend.FrontendCounters.Bout, n);
         if (_listenerCounters is { } lc)
         {
@@ -1208,6 +1250,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
 
     private async ValueTask SendErrorAsync(int status)
     {
+        _log?.Status = status;
         try
         {
             var page = HttpErrors.For(status);
@@ -1222,6 +1265,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
 
     private void CountIn(int n)
     {
+        _log?.Received(n);
         Counters.Add(ref _frontend.FrontendCounters.Bin, n);
         if (_listenerCounters is { } lc)
         {
@@ -1249,6 +1293,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
 
     private void CountDown(BackendState be, ServerState s, long n)
     {
+        _log?.Sent(n);
         Counters.Add(ref _frontend.FrontendCounters.Bout, n);
         Counters.Add(ref be.Counters.Bout, n);
         Counters.Add(ref s.Counters.Bout, n);

@@ -36,9 +36,11 @@ internal sealed partial class TcpStream
                     if (srv is null)
                     {
                         // No server usable, or the queue timed out.
+                        _log?.Terminate(be.UsableServers > 0 ? 's' : 'S', be.UsableServers > 0 ? 'Q' : 'C');
                         return;
                     }
 
+                    _log?.Queued(srv);
                     if (redispatch && previous is not null && srv != previous)
                     {
                         Counters.Inc(ref be.Counters.Wredis);
@@ -51,11 +53,13 @@ internal sealed partial class TcpStream
 
                 if (await TryConnectAsync(_server, bePx.ConnectTimeout, token).ConfigureAwait(false))
                 {
+                    _log?.Connected(_serverSocket!.Local);
                     break;
                 }
 
                 if (attempt >= retries)
                 {
+                    _log?.Terminate('S', 'C');
                     Counters.Inc(ref _server.Counters.Econ);
                     Counters.Inc(ref be.Counters.Econ);
                     return;
@@ -63,6 +67,7 @@ internal sealed partial class TcpStream
 
                 Counters.Inc(ref _server.Counters.Wretr);
                 Counters.Inc(ref be.Counters.Wretr);
+                _log?.Retried(bePx.Config.Redispatch && attempt + 1 == retries);
 
                 // HAProxy's turn-around timer before a retry: min(timeout connect, 1s).
                 var pause = bePx.ConnectTimeout > TimeSpan.Zero && bePx.ConnectTimeout < TimeSpan.FromSeconds(1) ? bePx.ConnectTimeout : TimeSpan.FromSeconds(1);
@@ -93,8 +98,9 @@ internal sealed partial class TcpStream
             }
 
             Func<Task<bool>>? responseRules = bePx.TcpResponseRules.Count > 0 ? () => RunResponseRulesAsync(bePx, be, server, token) : null;
-            var result = await TcpTunnel.RunAsync(_client, ss, _idle, n => CountUp(be, server, n), n => CountDown(be, server, n), responseRules).ConfigureAwait(false);
+            var result = await TcpTunnel.RunAsync(_client, ss, _idle, n => CountReceived(be, server, n), n => CountDown(be, server, n), responseRules).ConfigureAwait(false);
             _abort = result.ClientAborted || result.ServerAborted;
+            _log?.TunnelEnded(result.ClientAborted, result.ServerAborted, _idle.ExpiredSide, _stopping.IsCancellationRequested);
             if (result.ClientAborted && _idle.ExpiredSide != 's')
             {
                 Counters.Inc(ref _frontend.FrontendCounters.CliAbrt);
@@ -140,8 +146,15 @@ internal sealed partial class TcpStream
 
             if (rule.Kind == TcpRuleKind.Reject)
             {
+                _log?.Terminate('P', 'D');
                 Counters.Inc(ref be.Counters.Dresp);
                 return false;
+            }
+
+            if (rule.Kind == TcpRuleKind.SetLogLevel)
+            {
+                SetLogLevel(rule.Level);
+                continue;
             }
 
             await RunActionAsync(rule, LuaActionTargets.TcpRes).ConfigureAwait(false);
@@ -181,8 +194,16 @@ internal sealed partial class TcpStream
         Counters.Add(ref s.Counters.Bin, n);
     }
 
+    /// <summary>Client bytes the tunnel forwarded: counted up, and received for the log.</summary>
+    private void CountReceived(BackendState be, ServerState s, long n)
+    {
+        _log?.Received(n);
+        CountUp(be, s, n);
+    }
+
     private void CountDown(BackendState be, ServerState s, long n)
     {
+        _log?.Sent(n);
         Counters.Add(ref _frontend.FrontendCounters.Bout, n);
         if (_listenerCounters is { } lc)
         {

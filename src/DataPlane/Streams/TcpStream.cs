@@ -91,6 +91,7 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
         _listenerCounters?.SessionStarted();
         using var idle = IdleTimeouts.Shared.Watch(_frontend.ClientTimeout, TimeSpan.Zero, _stopping);
         _idle = idle;
+        _log = StreamLog.Open(_frontend, this, http: false);
         try
         {
             if (!await RunRequestRulesAsync(_frontend).ConfigureAwait(false) || _terminated)
@@ -125,14 +126,17 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
         {
             // the client or the server went away, or a timeout expired
             _abort = true;
+            _log?.Failed(ex, _stopping.IsCancellationRequested, idle.ExpiredSide);
         }
         catch (Exception ex)
         {
             _abort = true;
+            _log?.Failed(ex, _stopping.IsCancellationRequested, idle.ExpiredSide);
             ProcessLog.Instance.Alert($"stream on '{_frontend.Name}' failed: {ex}");
         }
         finally
         {
+            LogEnd();
             fe.SessionEnded();
             _listenerCounters?.SessionEnded();
             _abort |= idle.Token.IsCancellationRequested;
@@ -195,6 +199,7 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
                 case TcpRuleKind.Accept:
                     return true;
                 case TcpRuleKind.Reject:
+                    _log?.Terminate('P', 'R');
                     Counters.Inc(ref _frontend.FrontendCounters.Dreq);
                     if (px != _frontend && px.Backend is { } rejectingBackend)
                     {
@@ -203,8 +208,12 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
 
                     return false;
                 case TcpRuleKind.UseService:
+                    _log?.Service(rule.Lua!.Name);
                     await RunServiceAsync(rule.Lua!).ConfigureAwait(false);
                     return false;
+                case TcpRuleKind.SetLogLevel:
+                    SetLogLevel(rule.Level);
+                    break;
                 case TcpRuleKind.LuaAction:
                     await RunActionAsync(rule, LuaActionTargets.TcpReq).ConfigureAwait(false);
                     if (_terminated)
@@ -225,6 +234,8 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
         var outcome = await TcpServiceRunner.RunAsync(fn, _client, _generation.Lua.Settings.ServiceTimeout, _idle, _idle!.Token, this, Request, _priv, (bytesIn, bytesOut) =>
         {
             // The applet's traffic goes through the frontend's channels (HAProxy counts it there).
+            _log?.Received(bytesIn);
+            _log?.Sent(bytesOut);
             Counters.Add(ref _frontend.FrontendCounters.Bin, bytesIn);
             Counters.Add(ref _frontend.FrontendCounters.Bout, bytesOut);
             if (_listenerCounters is { } lc)
@@ -293,6 +304,7 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
             buf.Received(n);
             if (request)
             {
+                _log?.Received(n);
                 _idle?.ClientActivity();
             }
             else
@@ -311,6 +323,7 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
         }
 
         await _client.SendAsync(Response.All[..n]).ConfigureAwait(false);
+        _log?.Sent(n);
         Counters.Add(ref _frontend.FrontendCounters.Bout, n);
         if (_listenerCounters is { } lc)
         {

@@ -321,4 +321,15 @@ public sealed class ConfigErrorTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Theory]
+    [InlineData("http-request set-log-level loud", "http-request set-log-level", "expects exactly 1 argument (log level name or 'silent')")]
+    [InlineData("tcp-request content set-log-level", "tcp-request content set-log-level", "expects exactly 1 argument")]
+    [InlineData("no option httplog", "option httplog", "negation is not supported")]
+    [InlineData("option tcplog now", "option tcplog", "unexpected argument 'now'")]
+    [InlineData("log-format a b", "log-format", "unexpected argument 'b'")]
+    [InlineData("no log global", "no log", "does not expect arguments")]
+    [InlineData("option logasap", "option logasap", "not supported yet")]
+    public void Parse_BadLogLine_NamesKeyword(string line, string keyword, string message)
+        => AssertError(SingleError($"frontend fe\n    mode http\n    {line}\n"), 3, "frontend fe", keyword, message);
 }

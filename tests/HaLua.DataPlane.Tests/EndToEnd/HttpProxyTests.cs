@@ -472,7 +472,7 @@ public class HttpProxyTests
             frontend fe
                bind 127.0.0.1:{PORT0}
                http-request set-header X %[nosuchfetch]
-               http-request set-header Y %H
+               http-request set-header Y %zz
                default_backend be
             backend be
                server s 127.0.0.1:80
@@ -487,7 +487,7 @@ public class HttpProxyTests
         Assert.Contains("cfg:5", stderr2);
         Assert.Contains("nosuchfetch", stderr2);
         Assert.Contains("cfg:6", stderr2);
-        Assert.Contains("not supported yet", stderr2);
+        Assert.Contains("no such format variable 'zz'", stderr2);
         Assert.Contains("cfg:13", stderr2);
         Assert.Contains("need 'mode http'", stderr2);
     }

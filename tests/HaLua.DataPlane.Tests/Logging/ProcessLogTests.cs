@@ -33,6 +33,12 @@ public class ProcessLogTests
     }
 
     [Fact]
+    public void Render_Rfc5424_SendsNoHostName_AsHaproxy()
+    {
+        Assert.Matches(@"^<134>1 \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d - t \d+ - - hello$", ProcessLog.Render(Target("rfc5424"), 6, "hello", "t"));
+    }
+
+    [Fact]
     public void Render_Len_TruncatesTheLine()
     {
         var line = ProcessLog.Render(Target("raw", len: 80), 6, new string('x', 200), "t");
