@@ -40,6 +40,37 @@ internal sealed class HeadEditor : IDisposable
 
     public ReadOnlySpan<byte> Bytes => _bytes.AsSpan(0, _length);
 
+    private bool _retained;
+
+    /// <summary>
+    /// The head after it left its buffer (<see cref="Retain"/>): the edited one, or the copy of
+    /// the original; empty when neither exists.
+    /// </summary>
+    public ReadOnlySpan<byte> Retained => Changed || _retained ? Bytes : default;
+
+    /// <summary>Keeps a copy of an unedited head (the request, for fetches in response rules) before its buffer is reused.</summary>
+    public void Retain(ReadOnlySpan<byte> head)
+    {
+        if (Changed)
+        {
+            return;
+        }
+
+        PooledGrow(head.Length);
+        head.CopyTo(_bytes);
+        _length = head.Length;
+        _retained = true;
+    }
+
+    private void PooledGrow(int size)
+    {
+        if (_bytes.Length < size)
+        {
+            ArrayPool<byte>.Shared.Return(_bytes);
+            _bytes = ArrayPool<byte>.Shared.Rent(size);
+        }
+    }
+
     public ReadOnlyMemory<byte> Memory => _bytes.AsMemory(0, _length);
 
     /// <summary>The bytes the head's offsets refer to: the edited head, or the original.</summary>
@@ -52,6 +83,7 @@ internal sealed class HeadEditor : IDisposable
     {
         Changed = false;
         Failed = false;
+        _retained = false;
     }
 
     /// <summary>Removes every field named <paramref name="name"/> (case-insensitive).</summary>

@@ -114,15 +114,16 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
     // The request being routed (its head is at the start of the request buffer until it is sent).
     private HttpBuffer? _currentRequest;
 
-    private ReadOnlySpan<byte> RequestBytes => _currentRequest is { } b ? _reqEdit.Current(b.Unread) : default;
+    // After the request left its buffer, the head kept for response rules (empty without them).
+    private ReadOnlySpan<byte> RequestBytes => _currentRequest is { } b ? _reqEdit.Current(b.Unread) : _reqEdit.Retained;
 
-    ReadOnlySpan<byte> IHttpRequestView.Method => RequestBytes[_request.Method];
+    ReadOnlySpan<byte> IHttpRequestView.Method => RequestBytes is { IsEmpty: false } r ? r[_request.Method] : default;
 
-    ReadOnlySpan<byte> IHttpRequestView.Target => RequestBytes[_request.Target];
+    ReadOnlySpan<byte> IHttpRequestView.Target => RequestBytes is { IsEmpty: false } r ? r[_request.Target] : default;
 
     int IHttpRequestView.Version => _request.Version;
 
-    HttpHeaderView IHttpRequestView.Headers => new(_request, RequestBytes);
+    HttpHeaderView IHttpRequestView.Headers => RequestBytes is { IsEmpty: false } r ? new(_request, r) : new(null, default);
 
     // option http-buffer-request: the body waited for before the rules (de-chunked in _chunkedBody).
     private bool _bodyBuffered;
@@ -342,6 +343,12 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
 
                 bool rewritten = _reqEdit.Changed;
                 bool requestWasHead = RequestBytes[_request.Method].SequenceEqual("HEAD"u8);
+                if (bePx.HttpResponseRules.Length > 0 || _frontend.HttpResponseRules.Length > 0)
+                {
+                    // Response rules may read the request (method, path, headers): keep its head.
+                    _reqEdit.Retain(RequestBytes[.._requestHeadLength]);
+                }
+
                 _currentRequest = null;
 
                 if (!await ConnectAsync(bePx, be).ConfigureAwait(false))

@@ -143,6 +143,8 @@ public class HttpRewriteTests
                http-response replace-header Server ^nginx/(.*)$ hidden-\1
                http-response replace-value x-list ^(.*)z$ \1
                http-response set-header x-path %[var(txn.path)]
+               http-response set-header x-method %[method]
+               http-response set-header x-req-path yes if { path /x }
                http-response set-status 299 reason Fine if { var(txn.path) /status }
                default_backend be
             backend be
@@ -154,6 +156,11 @@ public class HttpRewriteTests
         Assert.Contains("Server: hidden-1.2\r\n", r.Head);
         Assert.Contains("X-List: a,b\r\n", r.Head);
         Assert.Contains("x-path: /x\r\n", r.Head);
+
+        // Request fetches in response rules read the request's head (HAProxy keeps the method;
+        // HaLua keeps the whole head, where HAProxy warns that path "will never match").
+        Assert.Contains("x-method: GET\r\n", r.Head);
+        Assert.Contains("x-req-path: yes\r\n", r.Head);
         Assert.Equal("body", r.Body);
 
         var st = await AskAsync(c, "/status");
