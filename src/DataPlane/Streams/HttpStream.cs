@@ -940,22 +940,13 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
                     SetRequestLine(rule);
                     break;
 
-                case Config.HttpRuleKind.LuaAction:
-                    await RunLuaActionAsync(rule, LuaActionTargets.HttpReq).ConfigureAwait(false);
-                    if (_terminated)
+                default:
+                    if (!await RunSharedRuleAsync(rule, response: false).ConfigureAwait(false))
                     {
                         // txn:done() in an http-request action: the connection closes with no response (HAProxy).
                         return false;
                     }
 
-                    break;
-
-                case Config.HttpRuleKind.SetLogLevel:
-                    SetLogLevel(rule.Status);
-                    break;
-
-                default:
-                    EditOrSetVar(rule, _request, RequestBytes);
                     break;
             }
         }
@@ -1162,27 +1153,46 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
                     _resEdit.SetStatus(_response, ResponseBytes, rule.Status, rule.Value?.Evaluate(this));
                     break;
 
-                case Config.HttpRuleKind.LuaAction:
-                    await RunLuaActionAsync(rule, LuaActionTargets.HttpRes).ConfigureAwait(false);
-                    if (_terminated)
+                default:
+                    if (!await RunSharedRuleAsync(rule, response: true).ConfigureAwait(false))
                     {
                         // txn:done() in an http-response action: the connection closes, nothing more is sent.
                         return false;
                     }
 
                     break;
-
-                case Config.HttpRuleKind.SetLogLevel:
-                    SetLogLevel(rule.Status);
-                    break;
-
-                default:
-                    EditOrSetVar(rule, _response, ResponseBytes);
-                    break;
             }
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The rules both directions share: a Lua action, set-log-level, the header rules and the
+    /// variables. False when txn:done() in a Lua action ended the stream.
+    /// </summary>
+    private async ValueTask<bool> RunSharedRuleAsync(HttpRule rule, bool response)
+    {
+        switch (rule.Kind)
+        {
+            case Config.HttpRuleKind.LuaAction:
+                await RunLuaActionAsync(rule, response ? LuaActionTargets.HttpRes : LuaActionTargets.HttpReq).ConfigureAwait(false);
+                return !_terminated;
+            case Config.HttpRuleKind.SetLogLevel:
+                SetLogLevel(rule.Status);
+                return true;
+            default:
+                if (response)
+                {
+                    EditOrSetVar(rule, _response, ResponseBytes);
+                }
+                else
+                {
+                    EditOrSetVar(rule, _request, RequestBytes);
+                }
+
+                return true;
+        }
     }
 
     /// <summary>

@@ -244,6 +244,14 @@ internal sealed class RawHttpClient : IDisposable
 
     public Task SendAsync(string raw) => _stream.WriteAsync(Encoding.Latin1.GetBytes(raw)).AsTask();
 
+    /// <summary>Sends "METHOD PATH HTTP/1.1" with a Host and the extra header lines, and reads the response (body as text).</summary>
+    public async Task<(int Status, string Head, string Body)> AskAsync(string path, string extra = "", string host = "Example.COM", string method = "GET")
+    {
+        await SendAsync($"{method} {path} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n");
+        var (status, head, body) = await ReadResponseAsync();
+        return (status, head, Encoding.ASCII.GetString(body));
+    }
+
     public Task SendAsync(byte[] raw) => _stream.WriteAsync(raw).AsTask();
 
     /// <summary>The next response: its status, head and body (Content-Length or chunked; no body when <paramref name="noBody"/>).</summary>

@@ -5,13 +5,6 @@ namespace HaLua.DataPlane.Tests.EndToEnd;
 /// <summary>http-request / http-response rewriting rules through a running halua, as the origin and the client see them.</summary>
 public class HttpRewriteTests
 {
-    private static async Task<(int Status, string Head, string Body)> AskAsync(RawHttpClient c, string path, string extra = "", string method = "GET")
-    {
-        await c.SendAsync($"{method} {path} HTTP/1.1\r\nHost: Example.COM\r\n{extra}\r\n");
-        var (status, head, body) = await c.ReadResponseAsync();
-        return (status, head, Encoding.ASCII.GetString(body));
-    }
-
     [Fact]
     public async Task RequestRewrites_ReachTheOrigin_AndLaterRulesSeeThem()
     {
@@ -42,31 +35,31 @@ public class HttpRewriteTests
             """);
         using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
 
-        Assert.Equal(200, (await AskAsync(c, "/h", "x-r: abc123\r\nx-rv: az, bz ,c\r\n")).Status);
+        Assert.Equal(200, (await c.AskAsync("/h", "x-r: abc123\r\nx-rv: az, bz ,c\r\n")).Status);
         var got = origin.Requests.Last().Head;
         Assert.Contains("x-r: Xc\r\n", got);
         Assert.Contains("x-rv: <a>,<b>,c\r\n", got);
         Assert.Contains("x-var: example.com\r\n", got);
 
-        await AskAsync(c, "/method");
+        await c.AskAsync("/method");
         Assert.StartsWith("PUT /method HTTP/1.1\r\n", origin.Requests.Last().Head);
         Assert.Contains("x-after: PUT:/method:\r\n", origin.Requests.Last().Head);
 
-        await AskAsync(c, "/p/x?keep=1");
+        await c.AskAsync("/p/x?keep=1");
         Assert.StartsWith("GET /new/p/x?keep=1 HTTP/1.1\r\n", origin.Requests.Last().Head);
         Assert.Contains("x-after: GET:/new/p/x:keep=1\r\n", origin.Requests.Last().Head);
 
-        await AskAsync(c, "/q?old=1", "x-q: b\r\n");
+        await c.AskAsync("/q?old=1", "x-q: b\r\n");
         Assert.StartsWith("GET /q?a=b HTTP/1.1\r\n", origin.Requests.Last().Head);
 
-        await AskAsync(c, "/uri?drop=1");
+        await c.AskAsync("/uri?drop=1");
         Assert.StartsWith("GET /whole?x=1 HTTP/1.1\r\n", origin.Requests.Last().Head);
 
-        await AskAsync(c, "/unset");
+        await c.AskAsync("/unset");
         Assert.DoesNotContain("x-var:", origin.Requests.Last().Head.Replace("x-var: \r\n", "", StringComparison.Ordinal));
 
         int before = origin.Requests.Count;
-        var denied = await AskAsync(c, "/flagged");
+        var denied = await c.AskAsync("/flagged");
         Assert.Equal(403, denied.Status);
         Assert.Equal(before, origin.Requests.Count);
     }
@@ -92,16 +85,16 @@ public class HttpRewriteTests
         });
         using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
 
-        var s = await AskAsync(c, "/secure?x=1");
+        var s = await c.AskAsync("/secure?x=1");
         Assert.Equal(301, s.Status);
         Assert.Contains("location: https://Example.COM/secure?x=1\r\n", s.Head);
 
-        var d = await AskAsync(c, "/dir?x=1");
+        var d = await c.AskAsync("/dir?x=1");
         Assert.Equal(302, d.Status);
         Assert.Contains("location: https://x.example/dir/\r\n", d.Head);
 
-        Assert.Equal("100% literal %[path]\n", (await AskAsync(c, "/file")).Body);
-        Assert.Equal("at /lf\n", (await AskAsync(c, "/lf")).Body);
+        Assert.Equal("100% literal %[path]\n", (await c.AskAsync("/file")).Body);
+        Assert.Equal("at /lf\n", (await c.AskAsync("/lf")).Body);
     }
 
     [Fact]
@@ -151,7 +144,7 @@ public class HttpRewriteTests
                server o 127.0.0.1:{{origin.Port}}
             """);
         using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
-        var r = await AskAsync(c, "/x");
+        var r = await c.AskAsync("/x");
         Assert.Equal(200, r.Status);
         Assert.Contains("Server: hidden-1.2\r\n", r.Head);
         Assert.Contains("X-List: a,b\r\n", r.Head);
@@ -163,13 +156,13 @@ public class HttpRewriteTests
         Assert.Contains("x-req-path: yes\r\n", r.Head);
         Assert.Equal("body", r.Body);
 
-        var st = await AskAsync(c, "/status");
+        var st = await c.AskAsync("/status");
         Assert.Equal(299, st.Status);
         Assert.StartsWith("HTTP/1.1 299 Fine\r\n", st.Head);
 
         // A value with CR LF cannot be written into a head: HAProxy's failed rewrite, 500, nothing forwarded.
         int before = origin.Requests.Count;
-        var bad = await AskAsync(c, "/inject", "x-in: a%0d%0aInjected: 1\r\n");
+        var bad = await c.AskAsync("/inject", "x-in: a%0d%0aInjected: 1\r\n");
         Assert.Equal(500, bad.Status);
         Assert.Equal(before, origin.Requests.Count);
     }
@@ -194,12 +187,12 @@ public class HttpRewriteTests
                http-request return status 200 content-type text/plain string def
             """);
         using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
-        Assert.Equal("a", (await AskAsync(c, "/", "x-be: A\r\n")).Body);
-        Assert.Equal("b", (await AskAsync(c, "/b")).Body);
+        Assert.Equal("a", (await c.AskAsync("/", "x-be: A\r\n")).Body);
+        Assert.Equal("b", (await c.AskAsync("/b")).Body);
 
         // As HAProxy 2.6: a name that is no backend goes to default_backend, not to the next rule.
-        Assert.Equal("def", (await AskAsync(c, "/b", "x-be: zzz\r\n")).Body);
-        Assert.Equal("def", (await AskAsync(c, "/")).Body);
+        Assert.Equal("def", (await c.AskAsync("/b", "x-be: zzz\r\n")).Body);
+        Assert.Equal("def", (await c.AskAsync("/")).Body);
     }
 
     [Fact]

@@ -6,12 +6,7 @@ namespace HaLua.DataPlane.Tests.EndToEnd;
 /// <summary>Every fetch, converter and ACL match method of the HTTP issue, through a running halua.</summary>
 public class HttpSampleTests
 {
-    private static async Task<(int Status, string Head, string Body)> AskAsync(RawHttpClient c, string path, string extra = "")
-    {
-        await c.SendAsync($"GET {path} HTTP/1.1\r\nHost: www.Example.com\r\n{extra}\r\n");
-        var (status, head, body) = await c.ReadResponseAsync();
-        return (status, head, Encoding.ASCII.GetString(body));
-    }
+    private const string Host = "www.Example.com";
 
     private static Dictionary<string, string> Fields(string body)
         => body.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : "");
@@ -41,7 +36,7 @@ public class HttpSampleTests
                server s2 127.0.0.1:1 disabled
             """);
         using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
-        var (status, _, body) = await AskAsync(c, "/f/p?k=v", "X-A: one, two\r\nX-A: three\r\n");
+        var (status, _, body) = await c.AskAsync("/f/p?k=v", "X-A: one, two\r\nX-A: three\r\n", Host);
         Assert.Equal(200, status);
         var f = Fields(body);
         Assert.Equal("127.0.0.1", f["src"]);
@@ -66,7 +61,7 @@ public class HttpSampleTests
         Assert.Equal("fe", f["fe"]);
         Assert.Equal("1.1", f["ver"]);
 
-        var (_, head, _) = await AskAsync(c, "/to-origin");
+        var (_, head, _) = await c.AskAsync("/to-origin", host: Host);
         Assert.Contains("x-be: be\r\n", head);
         Assert.Contains("x-srv: s1\r\n", head);
         Assert.Contains("x-status: 200\r\n", head);
@@ -85,7 +80,7 @@ public class HttpSampleTests
                http-request return status 200 content-type text/plain lf-string "lower=%[str(AbC),lower]\nupper=%[str(AbC),upper]\nbase64=%[str(hello!),base64]\nb64dec=%[str(aGVsbG8h),b64dec]\nhex=%[str(hi),hex]\ncrc32=%[str(hello),crc32]\ndjb2=%[str(hello),djb2]\nsdbm=%[str(hello),sdbm]\nwt6=%[str(hello),wt6]\njson=%[req.hdr(x-j),json]\nbytes=%[str(abcdef),bytes(2,3)]\nfield=%[str(a;b;c),field(2,;)]\nword=%[str(a;;b;c),word(2,;)]\nregsub=%[str(aXbXc),regsub(X,-,g)]\nurl_dec=%[str(a%20b),url_dec]\nutime=%[int(1700000000),utime(%Y-%m-%d)]\nltime=%[int(1700000000),ltime(%Y)]\nadd=%[int(7),add(5)]\nsub=%[int(7),sub(10)]\nmul=%[int(7),mul(3)]\ndiv=%[int(7),div(2)]\nmod=%[int(7),mod(4)]\nipmask=%[src,ipmask(16)]\n"
             """);
         using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
-        var (status, _, body) = await AskAsync(c, "/", "X-J: say \"hi\"\r\n");
+        var (status, _, body) = await c.AskAsync("/", "X-J: say \"hi\"\r\n", Host);
         Assert.Equal(200, status);
         var f = Fields(body);
         Assert.Equal("abc", f["lower"]);
@@ -155,15 +150,15 @@ public class HttpSampleTests
         using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
 
         // Each line is one ACL: 1 when it matched, empty when not.
-        var r = Fields((await AskAsync(c, "/r42", "X-S: foo\r\nX-F: y\r\nX-N: 11\r\n")).Body);
+        var r = Fields((await c.AskAsync("/r42", "X-S: foo\r\nX-F: y\r\nX-N: 11\r\n", Host)).Body);
         Assert.Equal(
             "str=1 beg= end= sub=1 reg=1 dir= dom=1 found=1 len=1 int=1 ip=1 file=1 or= and=1 not= anon=1",
             string.Join(' ', r.Select(kv => kv.Key + "=" + kv.Value)));
-        r = Fields((await AskAsync(c, "/beg/d1/x.jpg", "X-N: 9\r\n")).Body);
+        r = Fields((await c.AskAsync("/beg/d1/x.jpg", "X-N: 9\r\n", Host)).Body);
         Assert.Equal(
             "str= beg=1 end=1 sub= reg= dir=1 dom=1 found= len= int= ip=1 file= or=1 and= not=1 anon=",
             string.Join(' ', r.Select(kv => kv.Key + "=" + kv.Value)));
-        r = Fields((await AskAsync(c, "/listed", "X-S: FOO\r\n")).Body);
+        r = Fields((await c.AskAsync("/listed", "X-S: FOO\r\n", Host)).Body);
         Assert.Equal(("1", "1", "", "1"), (r["str"], r["file"], r["sub"], r["len"]));
     }
 }
