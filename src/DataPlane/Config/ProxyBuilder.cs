@@ -42,6 +42,16 @@ internal sealed class ProxyBuilder
 
     public List<LogTargetConfig> Logs { get; private set; } = [];
 
+    /// <summary><c>option httpchk</c>'s request; null for TCP checks.</summary>
+    public HttpCheckConfig? HttpCheckRequest { get; set; }
+
+    public HttpCheckSend? HttpCheckSend { get; set; }
+
+    public List<HttpCheckExpect> HttpCheckExpects { get; private set; } = [];
+
+    /// <summary>The http-check rules came from defaults: the proxy's first own rule replaces them all (HAProxy).</summary>
+    public bool HttpCheckRulesInherited { get; set; }
+
     // Proxy only.
     public List<BindConfig> Binds { get; } = [];
 
@@ -85,6 +95,10 @@ internal sealed class ProxyBuilder
         HttpConnectionMode = HttpConnectionMode,
         LogGlobal = LogGlobal,
         Logs = [.. Logs],
+        HttpCheckRequest = HttpCheckRequest,
+        HttpCheckSend = HttpCheckSend,
+        HttpCheckExpects = [.. HttpCheckExpects],
+        HttpCheckRulesInherited = HttpCheckSend is not null || HttpCheckExpects.Count > 0,
     };
 
     public ProxyConfig Build(int uuid) => new(Name, Capabilities, Location)
@@ -110,6 +124,30 @@ internal sealed class ProxyBuilder
         HttpConnectionMode = HttpConnectionMode,
         LogGlobal = LogGlobal,
         Logs = [.. Logs],
+        HttpCheck = BuildHttpCheck(),
         Uuid = uuid,
     };
+
+    /// <summary><c>option httpchk</c>'s request with what <c>http-check send</c> overrides and adds, and the expect rules.</summary>
+    private HttpCheckConfig? BuildHttpCheck()
+    {
+        if (HttpCheckRequest is not { } check)
+        {
+            return null;
+        }
+
+        if (HttpCheckSend is { } send)
+        {
+            check = check with
+            {
+                Method = send.Method ?? check.Method,
+                Uri = send.Uri ?? check.Uri,
+                Version = send.Version ?? check.Version,
+                Headers = check.Headers.AddRange(send.Headers),
+                Body = send.Body ?? check.Body,
+            };
+        }
+
+        return check with { Expects = [.. HttpCheckExpects] };
+    }
 }

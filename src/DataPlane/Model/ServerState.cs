@@ -57,6 +57,11 @@ internal sealed class ServerState
 
     public IPEndPoint Address => _address;
 
+    /// <summary>Where health checks connect: the server's address, or its <c>addr</c> and <c>port</c> options.</summary>
+    public IPEndPoint CheckEndpoint => Config.CheckAddress is null && Config.CheckPort is null
+        ? _address
+        : new IPEndPoint(Config.CheckAddress ?? _address.Address, Config.CheckPort ?? _address.Port);
+
     public int Weight => Volatile.Read(ref _weight);
 
     public ServerAdminState Admin => _admin;
