@@ -205,6 +205,8 @@ public sealed record ProxyConfig(string Name, ProxyCapabilities Capabilities, So
     public ImmutableArray<LogTargetConfig> Logs { get; init; } = [];
     /// <summary><c>option httpchk</c>: HTTP health checks; null for TCP checks.</summary>
     public HttpCheckConfig? HttpCheck { get; init; }
+    /// <summary><c>errorfile</c> / <c>errorloc*</c>: whole responses by status code, sent as they are.</summary>
+    public ImmutableDictionary<int, byte[]> ErrorPages { get; init; } = ImmutableDictionary<int, byte[]>.Empty;
     /// <summary>Numeric id (HAProxy's <c>id</c>, else assigned in declaration order from 1... as HAProxy does from 2 for user proxies).</summary>
     public int Uuid { get; init; }
 }

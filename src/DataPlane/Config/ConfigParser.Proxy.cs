@@ -11,8 +11,8 @@ internal sealed partial class ConfigParser
     /// <summary>Keywords of the HTTP engine and other features that come later: an error, never ignored.</summary>
     private static readonly HashSet<string> NotYet =
     [
-        "http-after-response", "http-reuse", "http-send-name-header", "errorfile", "errorloc",
-        "errorloc302", "errorloc303", "capture", "cookie", "compression", "stick-table", "stick", "redirect", "monitor-uri", "monitor",
+        "http-after-response", "http-reuse", "http-send-name-header", "capture", "cookie", "compression", "stick-table", "stick",
+        "redirect", "monitor-uri", "monitor",
         "log-format", "log-format-sd", "error-log-format", "unique-id-format", "unique-id-header", "hash-type", "filter", "stats",
         "fullconn", "description", "id", "source", "dispatch", "force-persist", "ignore-persist", "persist", "email-alert",
         "declare", "default-server", "server-template", "load-server-state-from-file", "rate-limit", "max-keep-alive-queue",
@@ -143,6 +143,12 @@ internal sealed partial class ConfigParser
                 return;
             case "http-check":
                 ParseHttpCheck(line, px);
+                return;
+            case "errorfile":
+            case "errorloc":
+            case "errorloc302":
+            case "errorloc303":
+                ParseErrorPage(line, px);
                 return;
             case "log":
                 if (!Allowed(line, px, Where.All))

@@ -52,6 +52,8 @@ internal sealed class ProxyBuilder
     /// <summary>The http-check rules came from defaults: the proxy's first own rule replaces them all (HAProxy).</summary>
     public bool HttpCheckRulesInherited { get; set; }
 
+    public Dictionary<int, byte[]> ErrorPages { get; private set; } = [];
+
     // Proxy only.
     public List<BindConfig> Binds { get; } = [];
 
@@ -99,6 +101,7 @@ internal sealed class ProxyBuilder
         HttpCheckSend = HttpCheckSend,
         HttpCheckExpects = [.. HttpCheckExpects],
         HttpCheckRulesInherited = HttpCheckSend is not null || HttpCheckExpects.Count > 0,
+        ErrorPages = new(ErrorPages),
     };
 
     public ProxyConfig Build(int uuid) => new(Name, Capabilities, Location)
@@ -125,6 +128,7 @@ internal sealed class ProxyBuilder
         LogGlobal = LogGlobal,
         Logs = [.. Logs],
         HttpCheck = BuildHttpCheck(),
+        ErrorPages = ErrorPages.ToImmutableDictionary(),
         Uuid = uuid,
     };
 

@@ -21,7 +21,7 @@ namespace HaLua.DataPlane.Streams;
 /// fixed buffer (Content-Length, chunked validated on the fly, until close). Errors are HAProxy's:
 /// 503 no server, 502 invalid response, 504 server timeout, 408 request timeout.
 /// </summary>
-internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpResponseView, ILuaTxnHost, ILuaHttpHost
+internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHttpResponseView, ILuaTxnHost, ILuaHttpHost
 {
     private const int BufferSize = 16384;
 
@@ -208,6 +208,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                 var t = _frontend.Config.Timeouts;
                 var requestTimeout = t.HttpRequest ?? _frontend.ClientTimeout;
                 bool started = first || req.Length > 0;
+                _backend = null;
                 req.Compact();
                 _idle!.SetTimeouts(started ? requestTimeout : t.HttpKeepAlive ?? requestTimeout, TimeSpan.Zero);
                 _idle.ClientActivity();
@@ -264,7 +265,6 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                 _currentRequest = req;
                 _reqEdit.Reset();
                 _requestHeadLength = _request.Length;
-                _backend = null;
                 _terminated = false;
                 _bodyBuffered = false;
                 Variables.EndTransaction();
@@ -889,7 +889,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
 
                 case Config.HttpRuleKind.Deny:
                     Counters.Inc(ref _frontend.FrontendCounters.Dreq);
-                    await AnswerAsync(HttpResponses.Deny(rule.Status)).ConfigureAwait(false);
+                    await AnswerAsync(ErrorPage(rule.Status)).ConfigureAwait(false);
                     return false;
 
                 case Config.HttpRuleKind.Return:
@@ -1080,7 +1080,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
         bool chunkedBody = _request.Framing == BodyFraming.Chunked;
         req.Consume(_requestHeadLength);
         _currentRequest = null;
-        using var applet = new HaLua.DataPlane.Lua.Applets.HttpApplet(_client, req, length, _idle!.Token, chunkedBody);
+        using var applet = new HaLua.DataPlane.Lua.Applets.HttpApplet(_client, req, length, _idle!.Token, chunkedBody, ErrorPage(500));
         bool keep = await HaLua.DataPlane.Lua.Applets.HttpServiceRunner.RunAsync(
             service.For(_worker), applet, info, _generation.Lua.Settings.ServiceTimeout, _idle.Token, this, _priv).ConfigureAwait(false);
         CountOut((int)Math.Min(int.MaxValue, applet.BytesOut));
@@ -1109,7 +1109,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
                         Counters.Inc(ref be.Counters.Dresp);
                     }
 
-                    await AnswerAsync(HttpResponses.Deny(rule.Status)).ConfigureAwait(false);
+                    await AnswerAsync(ErrorPage(rule.Status)).ConfigureAwait(false);
                     return false;
 
                 case Config.HttpRuleKind.SetStatus:
@@ -1170,7 +1170,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
     }
 
     /// <summary>Sends a response HaLua made; with <paramref name="req"/>, keeps the connection when the request has no body.</summary>
-    private async ValueTask<bool> AnswerAsync(byte[] response, HttpBuffer? req = null)
+    private async ValueTask<bool> AnswerAsync(ReadOnlyMemory<byte> response, HttpBuffer? req = null)
     {
         // The connection can go on when the request's body is not left unread in it.
         int body = _request.Framing == BodyFraming.None ? 0 : _bodyBuffered ? _bufferedBodyWire : -1;
@@ -1208,7 +1208,7 @@ internal sealed class HttpStream : ISampleContext, IHttpRequestView, IHttpRespon
     {
         try
         {
-            var page = HttpErrors.For(status);
+            var page = ErrorPage(status);
             await _client.SendAsync(page).ConfigureAwait(false);
             CountOut(page.Length);
         }

@@ -1,26 +1,11 @@
 using HaLua.DataPlane.Config;
+using static HaLua.DataPlane.Tests.Config.ParsedConfig;
 
 namespace HaLua.DataPlane.Tests.Config;
 
 /// <summary>option httpchk, http-check and the server check options.</summary>
 public sealed class HttpCheckConfigTests
 {
-    private static ConfigParser.Result Parse(string text) => ConfigParser.Parse(text, "c.cfg", _ => null);
-
-    private static ProxyConfig Proxy(string text, string name)
-    {
-        var result = Parse(text);
-        Assert.Empty(result.Errors.Select(e => e.ToString()));
-        return Assert.Single(result.Config!.Proxies, p => p.Name == name);
-    }
-
-    private static ConfigError SingleError(string text)
-    {
-        var result = Parse(text);
-        Assert.Null(result.Config);
-        return Assert.Single(result.Errors);
-    }
-
     [Fact]
     public void HttpChk_InheritedFromDefaults_OwnRulesReplaceInheritedOnes_NoOptionGoesBackToTcp()
     {
