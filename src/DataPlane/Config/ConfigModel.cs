@@ -92,6 +92,10 @@ public sealed record ServerConfig(
     public int? CheckPort { get; init; }
     /// <summary><c>addr</c>: the address health checks connect to, instead of the server's.</summary>
     public IPAddress? CheckAddress { get; init; }
+    /// <summary><c>pool-max-conn</c>: idle connections kept for reuse; -1 = no limit, 0 = none.</summary>
+    public int PoolMaxConn { get; init; } = -1;
+    /// <summary><c>pool-purge-delay</c>: how often idle connections are purged; zero = never.</summary>
+    public TimeSpan PoolPurgeDelay { get; init; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary><c>acl NAME FETCH [flags] PATTERNS</c>. The fetch is kept as written; the sample layer compiles it.</summary>
@@ -156,6 +160,9 @@ public sealed record HttpRuleConfig(
     public string Keyword { get; init; } = "";
 }
 
+/// <summary>HAProxy's <c>http-reuse</c>: which idle server connections a request may be sent over.</summary>
+public enum HttpReuseMode { Never, Safe, Aggressive, Always }
+
 public enum HttpCheckMatch { Status, RStatus, String, RString }
 
 /// <summary><c>http-check expect [!] status|rstatus|string|rstring PATTERN</c>.</summary>
@@ -207,6 +214,7 @@ public sealed record ProxyConfig(string Name, ProxyCapabilities Capabilities, So
     public HttpCheckConfig? HttpCheck { get; init; }
     /// <summary><c>errorfile</c> / <c>errorloc*</c>: whole responses by status code, sent as they are.</summary>
     public ImmutableDictionary<int, byte[]> ErrorPages { get; init; } = ImmutableDictionary<int, byte[]>.Empty;
+    public HttpReuseMode HttpReuse { get; init; } = HttpReuseMode.Safe;
     /// <summary>Numeric id (HAProxy's <c>id</c>, else assigned in declaration order from 1... as HAProxy does from 2 for user proxies).</summary>
     public int Uuid { get; init; }
 }

@@ -11,7 +11,7 @@ internal sealed partial class ConfigParser
     /// <summary>Keywords of the HTTP engine and other features that come later: an error, never ignored.</summary>
     private static readonly HashSet<string> NotYet =
     [
-        "http-after-response", "http-reuse", "http-send-name-header", "capture", "cookie", "compression", "stick-table", "stick",
+        "http-after-response", "http-send-name-header", "capture", "cookie", "compression", "stick-table", "stick",
         "redirect", "monitor-uri", "monitor",
         "log-format", "log-format-sd", "error-log-format", "unique-id-format", "unique-id-header", "hash-type", "filter", "stats",
         "fullconn", "description", "id", "source", "dispatch", "force-persist", "ignore-persist", "persist", "email-alert",
@@ -149,6 +149,28 @@ internal sealed partial class ConfigParser
             case "errorloc302":
             case "errorloc303":
                 ParseErrorPage(line, px);
+                return;
+            case "http-reuse":
+                if (Allowed(line, px, Where.D | Where.L | Where.B) && Args(line, 1))
+                {
+                    HttpReuseMode? reuse = w[1] switch
+                    {
+                        "never" => HttpReuseMode.Never,
+                        "safe" => HttpReuseMode.Safe,
+                        "aggressive" => HttpReuseMode.Aggressive,
+                        "always" => HttpReuseMode.Always,
+                        _ => null,
+                    };
+                    if (reuse is null)
+                    {
+                        Error(loc, kw, $"unknown mode '{w[1]}' (never, safe, aggressive, always)");
+                    }
+                    else
+                    {
+                        px.HttpReuse = reuse.Value;
+                    }
+                }
+
                 return;
             case "log":
                 if (!Allowed(line, px, Where.All))
@@ -600,6 +622,22 @@ internal sealed partial class ConfigParser
                     }
 
                     s = s with { CheckAddress = checkAddress };
+                    break;
+                case "pool-max-conn":
+                    if (IntArg(-1, int.MaxValue, " (-1 for no limit)") is not { } poolMax)
+                    {
+                        return;
+                    }
+
+                    s = s with { PoolMaxConn = poolMax };
+                    break;
+                case "pool-purge-delay":
+                    if (TimeArg(positive: false) is not { } purge)
+                    {
+                        return;
+                    }
+
+                    s = s with { PoolPurgeDelay = purge };
                     break;
                 default:
                     Error(line.Location, "server", $"unsupported server option '{opt}'");

@@ -54,6 +54,8 @@ internal sealed class ProxyBuilder
 
     public Dictionary<int, byte[]> ErrorPages { get; private set; } = [];
 
+    public HttpReuseMode HttpReuse { get; set; } = HttpReuseMode.Safe;
+
     // Proxy only.
     public List<BindConfig> Binds { get; } = [];
 
@@ -102,6 +104,7 @@ internal sealed class ProxyBuilder
         HttpCheckExpects = [.. HttpCheckExpects],
         HttpCheckRulesInherited = HttpCheckSend is not null || HttpCheckExpects.Count > 0,
         ErrorPages = new(ErrorPages),
+        HttpReuse = HttpReuse,
     };
 
     public ProxyConfig Build(int uuid) => new(Name, Capabilities, Location)
@@ -129,6 +132,7 @@ internal sealed class ProxyBuilder
         Logs = [.. Logs],
         HttpCheck = BuildHttpCheck(),
         ErrorPages = ErrorPages.ToImmutableDictionary(),
+        HttpReuse = HttpReuse,
         Uuid = uuid,
     };
 

@@ -330,7 +330,7 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
                 bool requestWasHead = RequestBytes[_request.Method].SequenceEqual("HEAD"u8);
                 _currentRequest = null;
 
-                if (!await ConnectAsync(bePx, be).ConfigureAwait(false))
+                if (!await ConnectAsync(bePx, be, first).ConfigureAwait(false))
                 {
                     await SendErrorAsync(503).ConfigureAwait(false);
                     { keep = false; goto Next; }
@@ -348,6 +348,7 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
                     _idle.ServerActivity();
 
                     int headInBuffer = _requestHeadLength;
+                    int headStart = req.Start; // where the head stays readable until the next client read (http-reuse retries)
                     if (rewritten)
                     {
                         // Rules changed the head: the new one goes first, the original is dropped.
@@ -416,6 +417,13 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
 
                                 if (got == 0)
                                 {
+                                    // http-reuse: a reused connection the server closed before answering; the request again on a new one.
+                                    if (res.Length == 0 && await RetryOnNewConnectionAsync(bePx, be, srv, rewritten, req, headStart).ConfigureAwait(false))
+                                    {
+                                        server = _server!;
+                                        continue;
+                                    }
+
                                     parsed = 502;
                                     break;
                                 }
@@ -528,6 +536,10 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
                     if (serverClose || res.Length > 0 || connectionMode != Config.HttpConnectionMode.KeepAlive)
                     {
                         CloseServer();
+                    }
+                    else
+                    {
+                        ReleaseServerConnection(bePx);
                     }
 
                     { keep = !clientClose && !closeBoth && framing != BodyFraming.UntilClose; goto Next; }
@@ -791,9 +803,12 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
         return true;
     }
 
-    /// <summary>A server for this request: the kept connection when the balancer picks the same server, else a new one (retries, redispatch).</summary>
+    /// <summary>
+    /// A server for this request: the kept connection when the balancer picks the same server, else
+    /// an idle one from the server's pool (http-reuse), else a new one (retries, redispatch).
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> ConnectAsync(ProxyRuntime bePx, BackendState be)
+    private async ValueTask<bool> ConnectAsync(ProxyRuntime bePx, BackendState be, bool firstRequest)
     {
         var token = _idle!.Token;
         int retries = bePx.Config.Retries;
@@ -808,23 +823,23 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
 
             _serverState = srv;
             _serverBackend = be;
-            if (_server is not null && _serverConnectedTo == srv)
+            if (_server is not null && _serverConnectedTo == srv && _server.IsIdleUsable())
             {
-                // Keep-alive on the server side: the same server again, the same connection.
+                // Keep-alive on the server side (http-reuse never): the same server again, the same connection.
+                _serverReused = true;
+                _serverRequests++;
                 return true;
             }
 
             CloseServer();
-            using var cts = CancellationTokenSource.CreateLinkedTokenSource(token);
-            if (bePx.ConnectTimeout > TimeSpan.Zero)
+            if (TakeIdleServerConnection(bePx, srv, firstRequest))
             {
-                cts.CancelAfter(bePx.ConnectTimeout);
+                return true;
             }
 
             try
             {
-                _server = await Connection.ConnectAsync(srv.Address, _worker, cts.Token).ConfigureAwait(false);
-                _serverConnectedTo = srv;
+                await ConnectNewAsync(bePx, srv, token).ConfigureAwait(false);
                 return true;
             }
             catch (Exception ex) when (ex is SocketException || (ex is OperationCanceledException && !token.IsCancellationRequested))

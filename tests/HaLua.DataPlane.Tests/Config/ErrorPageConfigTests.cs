@@ -42,13 +42,7 @@ public sealed class ErrorPageConfigTests : IDisposable
     [InlineData("backend be", "errorfile 503 /nonexistent/503.http", "errorfile", "error opening file '/nonexistent/503.http'")]
     [InlineData("backend be", "errorloc 999 http://x", "errorloc", "status code '999' not handled")]
     public void BadLine_IsAnErrorNamingFileLineAndKeyword(string section, string line, string keyword, string message)
-    {
-        var e = SingleError($"{section}\n    {line}\n");
-
-        Assert.Equal(new SourceLocation("c.cfg", 2), e.Location);
-        Assert.Equal(keyword, e.Keyword);
-        Assert.Contains(message, e.Message, StringComparison.Ordinal);
-    }
+        => AssertLineRefused(section, line, keyword, message);
 
     [Theory]
     [InlineData("garbage\r\n\r\n", "unable to parse headers")]
@@ -57,10 +51,6 @@ public sealed class ErrorPageConfigTests : IDisposable
     public void Errorfile_NotAResponse_IsAnError(string content, string message)
     {
         string path = File("bad.http", content);
-        var e = SingleError($"backend be\n    errorfile 503 {path}\n");
-
-        Assert.Equal(new SourceLocation("c.cfg", 2), e.Location);
-        Assert.Equal("errorfile", e.Keyword);
-        Assert.Contains($"'{path}': {message}", e.Message, StringComparison.Ordinal);
+        AssertLineRefused("backend be", $"errorfile 503 {path}", "errorfile", $"'{path}': {message}");
     }
 }

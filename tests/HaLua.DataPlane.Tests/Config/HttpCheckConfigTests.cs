@@ -88,11 +88,5 @@ public sealed class HttpCheckConfigTests
     [InlineData("backend be", "server s 127.0.0.1:80 port 0", "server", "invalid 'port' value '0'")]
     [InlineData("backend be", "server s 127.0.0.1:80 addr example.com", "server", "invalid 'addr' 'example.com'")]
     public void BadLine_IsAnErrorNamingFileLineAndKeyword(string section, string line, string keyword, string message)
-    {
-        var e = SingleError($"{section}\n    {line}\n");
-
-        Assert.Equal(new SourceLocation("c.cfg", 2), e.Location);
-        Assert.Equal(keyword, e.Keyword);
-        Assert.Contains(message, e.Message, StringComparison.Ordinal);
-    }
+        => AssertLineRefused(section, line, keyword, message);
 }

@@ -22,4 +22,14 @@ internal static class ParsedConfig
         Assert.Null(result.Config);
         return Assert.Single(result.Errors);
     }
+
+    /// <summary>A section with one bad line (line 2): its one error names that line and <paramref name="keyword"/>.</summary>
+    public static void AssertLineRefused(string section, string line, string keyword, string message)
+    {
+        var e = SingleError($"{section}\n    {line}\n");
+
+        Assert.Equal(new SourceLocation("c.cfg", 2), e.Location);
+        Assert.Equal(keyword, e.Keyword);
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+    }
 }
