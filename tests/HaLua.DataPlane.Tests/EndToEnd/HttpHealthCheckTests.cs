@@ -7,7 +7,8 @@ public class HttpHealthCheckTests
 {
     private static readonly TimeSpan StateChange = TimeSpan.FromSeconds(8);
 
-    // timeout check: a loaded test machine may answer a check later than inter.
+    // timeout check: a loaded test machine may answer a check later than inter; fall 2: one
+    // connect that misses its limit (min(inter, timeout connect)) on such a machine changes nothing.
     private const string Defaults = """
         defaults
            mode http
@@ -45,7 +46,7 @@ public class HttpHealthCheckTests
                default_backend be
             backend be
                option httpchk GET /health HTTP/1.1\r\nHost:\ checks.example
-               server o 127.0.0.1:{{origin.Port}} check inter 100ms rise 2 fall 2
+               server o 127.0.0.1:{{origin.Port}} check inter 200ms rise 2 fall 2
             """);
 
         using (var c = await RawHttpClient.ConnectAsync(h.Ports[0]))
@@ -88,14 +89,14 @@ public class HttpHealthCheckTests
                option httpchk
             backend text
                http-check expect string ready
-               server o 127.0.0.1:{{text.Port}} check inter 100ms rise 1 fall 1
+               server o 127.0.0.1:{{text.Port}} check inter 200ms rise 1 fall 2
             backend regex
                http-check expect rstatus ^2
-               server o 127.0.0.1:{{regex.Port}} check inter 100ms rise 1 fall 1
+               server o 127.0.0.1:{{regex.Port}} check inter 200ms rise 1 fall 2
             backend negated
                http-check send meth GET uri /status
                http-check expect ! status 503
-               server o 127.0.0.1:{{negated.Port}} check inter 100ms rise 1 fall 1
+               server o 127.0.0.1:{{negated.Port}} check inter 200ms rise 1 fall 2
             frontend fe
                bind 127.0.0.1:{PORT0}
                default_backend text
@@ -130,7 +131,7 @@ public class HttpHealthCheckTests
             listen px
                bind 127.0.0.1:{PORT0}
                option httpchk /ping
-               server o 127.0.0.1:{{traffic.Port}} check port {{health.Port}} addr 127.0.0.1 inter 100ms rise 1 fall 1
+               server o 127.0.0.1:{{traffic.Port}} check port {{health.Port}} addr 127.0.0.1 inter 200ms rise 1 fall 2
             """);
 
         await h.WaitForStderrAsync("Server px/o is DOWN, reason: Layer7 wrong status, code: 503", StateChange);
