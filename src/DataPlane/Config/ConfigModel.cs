@@ -94,6 +94,14 @@ public sealed record ServerConfig(
     public bool Disabled { get; init; }
     /// <summary>0 = no limit.</summary>
     public int MaxConn { get; init; }
+    /// <summary><c>port</c>: the port health checks connect to, instead of the server's.</summary>
+    public int? CheckPort { get; init; }
+    /// <summary><c>addr</c>: the address health checks connect to, instead of the server's.</summary>
+    public IPAddress? CheckAddress { get; init; }
+    /// <summary><c>pool-max-conn</c>: idle connections kept for reuse; -1 = no limit, 0 = none.</summary>
+    public int PoolMaxConn { get; init; } = -1;
+    /// <summary><c>pool-purge-delay</c>: how often idle connections are purged; zero = never.</summary>
+    public TimeSpan PoolPurgeDelay { get; init; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary><c>acl NAME FETCH [flags] PATTERNS</c>. The fetch is kept as written; the sample layer compiles it.</summary>
@@ -159,6 +167,28 @@ public sealed record HttpRuleConfig(
     public string Keyword { get; init; } = "";
 }
 
+/// <summary>HAProxy's <c>http-reuse</c>: which idle server connections a request may be sent over.</summary>
+public enum HttpReuseMode { Never, Safe, Aggressive, Always }
+
+public enum HttpCheckMatch { Status, RStatus, String, RString }
+
+/// <summary><c>http-check expect [!] status|rstatus|string|rstring PATTERN</c>.</summary>
+public sealed record HttpCheckExpect(HttpCheckMatch Match, bool Negate, string Pattern, SourceLocation Location);
+
+/// <summary>
+/// <c>option httpchk</c> with its <c>http-check send</c> and <c>http-check expect</c> rules: the
+/// request a health check sends, and what the response must show (2xx/3xx without expect rules).
+/// </summary>
+public sealed record HttpCheckConfig
+{
+    public string Method { get; init; } = "OPTIONS";
+    public string Uri { get; init; } = "/";
+    public string Version { get; init; } = "HTTP/1.0";
+    public ImmutableArray<KeyValuePair<string, string>> Headers { get; init; } = [];
+    public string? Body { get; init; }
+    public ImmutableArray<HttpCheckExpect> Expects { get; init; } = [];
+}
+
 public sealed record ProxyConfig(string Name, ProxyCapabilities Capabilities, SourceLocation Location)
 {
     public ProxyMode Mode { get; init; } = ProxyMode.Tcp;
@@ -191,6 +221,11 @@ public sealed record ProxyConfig(string Name, ProxyCapabilities Capabilities, So
     public LogFormatConfig? LogFormat { get; init; }
     /// <summary><c>option dontlognull</c>: no line for a connection that sent no data.</summary>
     public bool DontLogNull { get; init; }
+    /// <summary><c>option httpchk</c>: HTTP health checks; null for TCP checks.</summary>
+    public HttpCheckConfig? HttpCheck { get; init; }
+    /// <summary><c>errorfile</c> / <c>errorloc*</c>: whole responses by status code, sent as they are.</summary>
+    public ImmutableDictionary<int, byte[]> ErrorPages { get; init; } = ImmutableDictionary<int, byte[]>.Empty;
+    public HttpReuseMode HttpReuse { get; init; } = HttpReuseMode.Safe;
     /// <summary>Numeric id (HAProxy's <c>id</c>, else assigned in declaration order from 1... as HAProxy does from 2 for user proxies).</summary>
     public int Uuid { get; init; }
 }

@@ -139,6 +139,12 @@ internal sealed partial class ConfigParser
             }
 
             ValidateLogs(px);
+
+            if (px.HttpCheckRequest is null && (px.HttpCheckSend is not null || px.HttpCheckExpects.Count > 0) && px.Capabilities.HasFlag(ProxyCapabilities.Backend))
+            {
+                _warnings.Add($"{px.Location} : {SectionKind(px)} '{px.Name}' uses http-check rules without 'option httpchk', so the rules are ignored.");
+            }
+
             foreach (var s in px.Servers.Where(s => s.Check))
             {
                 if (s.Rise < 1 || s.Fall < 1)

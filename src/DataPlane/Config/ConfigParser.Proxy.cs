@@ -11,8 +11,8 @@ internal sealed partial class ConfigParser
     /// <summary>Keywords of the HTTP engine and other features that come later: an error, never ignored.</summary>
     private static readonly HashSet<string> NotYet =
     [
-        "http-after-response", "http-check", "http-reuse", "http-send-name-header", "errorfile", "errorloc",
-        "errorloc302", "errorloc303", "capture", "cookie", "compression", "stick-table", "stick", "redirect", "monitor-uri", "monitor",
+        "http-after-response", "http-send-name-header", "capture", "cookie", "compression", "stick-table", "stick",
+        "redirect", "monitor-uri", "monitor",
         "log-format-sd", "error-log-format", "unique-id-format", "unique-id-header", "hash-type", "filter", "stats",
         "fullconn", "description", "id", "source", "dispatch", "force-persist", "ignore-persist", "persist", "email-alert",
         "declare", "default-server", "server-template", "load-server-state-from-file", "rate-limit", "max-keep-alive-queue",
@@ -138,6 +138,37 @@ internal sealed partial class ConfigParser
                 if (Allowed(line, px, Where.L | Where.B))
                 {
                     ParseTcpResponse(line, px);
+                }
+
+                return;
+            case "http-check":
+                ParseHttpCheck(line, px);
+                return;
+            case "errorfile":
+            case "errorloc":
+            case "errorloc302":
+            case "errorloc303":
+                ParseErrorPage(line, px);
+                return;
+            case "http-reuse":
+                if (Allowed(line, px, Where.D | Where.L | Where.B) && Args(line, 1))
+                {
+                    HttpReuseMode? reuse = w[1] switch
+                    {
+                        "never" => HttpReuseMode.Never,
+                        "safe" => HttpReuseMode.Safe,
+                        "aggressive" => HttpReuseMode.Aggressive,
+                        "always" => HttpReuseMode.Always,
+                        _ => null,
+                    };
+                    if (reuse is null)
+                    {
+                        Error(loc, kw, $"unknown mode '{w[1]}' (never, safe, aggressive, always)");
+                    }
+                    else
+                    {
+                        px.HttpReuse = reuse.Value;
+                    }
                 }
 
                 return;
@@ -405,6 +436,8 @@ internal sealed partial class ConfigParser
 
                 return;
             case "httpchk":
+                ParseOptionHttpChk(optLine, px, negate);
+                return;
             case "logasap":
             case "tcpka":
             case "clitcpka":
@@ -481,6 +514,38 @@ internal sealed partial class ConfigParser
                 return null;
             }
 
+            int? IntArg(int min, int max, string hint = "")
+            {
+                if (Next() is not { } v)
+                {
+                    return null;
+                }
+
+                if (ConfigValues.TryParseInt(v, min, max, out int value))
+                {
+                    return value;
+                }
+
+                Error(line.Location, "server", $"invalid '{opt}' value '{v}'{hint}");
+                return null;
+            }
+
+            TimeSpan? TimeArg(bool positive)
+            {
+                if (Next() is not { } v)
+                {
+                    return null;
+                }
+
+                if (ConfigValues.TryParseTime(v, out var t) && (!positive || t > TimeSpan.Zero))
+                {
+                    return t;
+                }
+
+                Error(line.Location, "server", $"invalid '{opt}' time '{v}'");
+                return null;
+            }
+
             switch (opt)
             {
                 case "check":
@@ -513,14 +578,8 @@ internal sealed partial class ConfigParser
                     s = s with { Weight = weight };
                     break;
                 case "inter":
-                    if (Next() is not { } iv)
+                    if (TimeArg(positive: true) is not { } inter)
                     {
-                        return;
-                    }
-
-                    if (!ConfigValues.TryParseTime(iv, out var inter) || inter <= TimeSpan.Zero)
-                    {
-                        Error(line.Location, "server", $"invalid 'inter' time '{iv}'");
                         return;
                     }
 
@@ -528,32 +587,58 @@ internal sealed partial class ConfigParser
                     break;
                 case "rise":
                 case "fall":
-                    if (Next() is not { } rv)
+                    if (IntArg(1, 1_000_000, " (expected a positive integer)") is not { } count)
                     {
-                        return;
-                    }
-
-                    if (!ConfigValues.TryParseInt(rv, 1, 1_000_000, out int count))
-                    {
-                        Error(line.Location, "server", $"invalid '{opt}' value '{rv}' (expected a positive integer)");
                         return;
                     }
 
                     s = opt == "rise" ? s with { Rise = count } : s with { Fall = count };
                     break;
                 case "maxconn":
-                    if (Next() is not { } mv)
+                    if (IntArg(0, int.MaxValue) is not { } maxconn)
                     {
-                        return;
-                    }
-
-                    if (!ConfigValues.TryParseInt(mv, 0, int.MaxValue, out int maxconn))
-                    {
-                        Error(line.Location, "server", $"invalid 'maxconn' value '{mv}'");
                         return;
                     }
 
                     s = s with { MaxConn = maxconn };
+                    break;
+                case "port":
+                    if (IntArg(1, 65535, " (expected 1 to 65535)") is not { } checkPort)
+                    {
+                        return;
+                    }
+
+                    s = s with { CheckPort = checkPort };
+                    break;
+                case "addr":
+                    if (Next() is not { } av)
+                    {
+                        return;
+                    }
+
+                    if (!System.Net.IPAddress.TryParse(av, out var checkAddress))
+                    {
+                        Error(line.Location, "server", $"invalid 'addr' '{av}' (an IPv4 or IPv6 address)");
+                        return;
+                    }
+
+                    s = s with { CheckAddress = checkAddress };
+                    break;
+                case "pool-max-conn":
+                    if (IntArg(-1, int.MaxValue, " (-1 for no limit)") is not { } poolMax)
+                    {
+                        return;
+                    }
+
+                    s = s with { PoolMaxConn = poolMax };
+                    break;
+                case "pool-purge-delay":
+                    if (TimeArg(positive: false) is not { } purge)
+                    {
+                        return;
+                    }
+
+                    s = s with { PoolPurgeDelay = purge };
                     break;
                 default:
                     Error(line.Location, "server", $"unsupported server option '{opt}'");

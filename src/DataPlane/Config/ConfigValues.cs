@@ -163,4 +163,26 @@ internal static class ConfigValues
         port = s[(colon + 1)..];
         return true;
     }
+
+    /// <summary>HAProxy's status code lists (<c>http-check expect status</c>): codes and ranges, comma-separated: <c>200,300-399</c>.</summary>
+    public static bool TryParseStatusRanges(string s, out List<(int Low, int High)> ranges)
+    {
+        ranges = [];
+        foreach (var part in s.Split(','))
+        {
+            int dash = part.IndexOf('-', StringComparison.Ordinal);
+            string low = dash < 0 ? part : part[..dash];
+            string high = dash < 0 ? part : part[(dash + 1)..];
+            if (!int.TryParse(low, NumberStyles.None, CultureInfo.InvariantCulture, out int lo)
+                || !int.TryParse(high, NumberStyles.None, CultureInfo.InvariantCulture, out int hi)
+                || lo < 100 || hi > 999 || lo > hi)
+            {
+                return false;
+            }
+
+            ranges.Add((lo, hi));
+        }
+
+        return true;
+    }
 }

@@ -45,6 +45,19 @@ internal sealed class ProxyBuilder
     public LogFormatConfig? LogFormat { get; set; }
 
     public bool DontLogNull { get; set; }
+    /// <summary><c>option httpchk</c>'s request; null for TCP checks.</summary>
+    public HttpCheckConfig? HttpCheckRequest { get; set; }
+
+    public HttpCheckSend? HttpCheckSend { get; set; }
+
+    public List<HttpCheckExpect> HttpCheckExpects { get; private set; } = [];
+
+    /// <summary>The http-check rules came from defaults: the proxy's first own rule replaces them all (HAProxy).</summary>
+    public bool HttpCheckRulesInherited { get; set; }
+
+    public Dictionary<int, byte[]> ErrorPages { get; private set; } = [];
+
+    public HttpReuseMode HttpReuse { get; set; } = HttpReuseMode.Safe;
 
     // Proxy only.
     public List<BindConfig> Binds { get; } = [];
@@ -91,6 +104,12 @@ internal sealed class ProxyBuilder
         Logs = [.. Logs],
         LogFormat = LogFormat,
         DontLogNull = DontLogNull,
+        HttpCheckRequest = HttpCheckRequest,
+        HttpCheckSend = HttpCheckSend,
+        HttpCheckExpects = [.. HttpCheckExpects],
+        HttpCheckRulesInherited = HttpCheckSend is not null || HttpCheckExpects.Count > 0,
+        ErrorPages = new(ErrorPages),
+        HttpReuse = HttpReuse,
     };
 
     public ProxyConfig Build(int uuid) => new(Name, Capabilities, Location)
@@ -118,6 +137,32 @@ internal sealed class ProxyBuilder
         Logs = [.. Logs],
         LogFormat = LogFormat,
         DontLogNull = DontLogNull,
+        HttpCheck = BuildHttpCheck(),
+        ErrorPages = ErrorPages.ToImmutableDictionary(),
+        HttpReuse = HttpReuse,
         Uuid = uuid,
     };
+
+    /// <summary><c>option httpchk</c>'s request with what <c>http-check send</c> overrides and adds, and the expect rules.</summary>
+    private HttpCheckConfig? BuildHttpCheck()
+    {
+        if (HttpCheckRequest is not { } check)
+        {
+            return null;
+        }
+
+        if (HttpCheckSend is { } send)
+        {
+            check = check with
+            {
+                Method = send.Method ?? check.Method,
+                Uri = send.Uri ?? check.Uri,
+                Version = send.Version ?? check.Version,
+                Headers = check.Headers.AddRange(send.Headers),
+                Body = send.Body ?? check.Body,
+            };
+        }
+
+        return check with { Expects = [.. HttpCheckExpects] };
+    }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Net.Sockets;
 using HaLua.DataPlane.Model;
 using HaLua.DataPlane.Stats;
@@ -10,8 +11,56 @@ internal interface IHealthCheck
 {
     string Name { get; }
 
-    /// <summary>Probes once; returns HAProxy's check status word (L4OK, L4TOUT, L4CON...) and success.</summary>
-    ValueTask<(bool Ok, string Status)> ProbeAsync(ServerState server, TimeSpan timeout, CancellationToken cancellationToken);
+    /// <summary>Probes once.</summary>
+    ValueTask<CheckResult> ProbeAsync(ServerState server, CheckTimeouts timeouts, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// One probe's outcome: HAProxy's check status (L4OK, L4TOUT, L4CON, L7OK, L7STS, L7RSP, L7TOUT,
+/// SOCKERR), the HTTP status of L7 checks and the info text HAProxy logs with it.
+/// </summary>
+internal readonly record struct CheckResult(bool Ok, string Status, int Code = 0, string? Info = null)
+{
+    /// <summary>The reason of HAProxy's "Server px/s is DOWN|UP" line: <c>Layer7 wrong status, code: 500, info: "...", check duration: 2ms</c>.</summary>
+    public string Describe(TimeSpan duration)
+    {
+        string text = Status switch
+        {
+            "L4OK" => "Layer4 check passed",
+            "L4TOUT" => "Layer4 timeout",
+            "L4CON" => "Layer4 connection problem",
+            "L7OK" => "Layer7 check passed",
+            "L7STS" => "Layer7 wrong status",
+            "L7RSP" => "Layer7 invalid response",
+            "L7TOUT" => "Layer7 timeout",
+            _ => "Socket error",
+        };
+
+        // HAProxy prints the code of the statuses that carry L7 data (passed, wrong status), and the info when there is one.
+        string code = Status is "L7OK" or "L7STS" ? $", code: {Code}" : "";
+        string info = string.IsNullOrEmpty(Info) ? "" : $", info: \"{Info}\"";
+        return $"{text}{code}{info}, check duration: {(long)duration.TotalMilliseconds}ms";
+    }
+}
+
+/// <summary>
+/// HAProxy's check timeouts: the connection must be up within <see cref="Connect"/>; then, with
+/// <c>timeout check</c> set, the response must come within <see cref="Check"/>, else the whole check
+/// must end within <see cref="Inter"/>.
+/// </summary>
+internal readonly record struct CheckTimeouts(TimeSpan Connect, TimeSpan? Check, TimeSpan Inter)
+{
+    /// <summary>HAProxy: connect within inter, or min(inter, timeout connect) when timeout check is set.</summary>
+    public static CheckTimeouts For(ServerState server)
+    {
+        var t = server.Backend.Config.Timeouts;
+        var inter = server.Config.Inter;
+        var connect = t.Check is not null && t.Connect is { } c && c < inter ? c : inter;
+        return new CheckTimeouts(connect, t.Check, inter);
+    }
+
+    /// <summary>What is left for the response once connected after <paramref name="elapsed"/>.</summary>
+    public TimeSpan AfterConnect(TimeSpan elapsed) => Check ?? (Inter - elapsed > TimeSpan.FromMilliseconds(1) ? Inter - elapsed : TimeSpan.FromMilliseconds(1));
 }
 
 /// <summary>HAProxy's default check: a TCP connection that completes (L4).</summary>
@@ -19,51 +68,77 @@ internal sealed class TcpConnectCheck : IHealthCheck
 {
     public string Name => "tcp-check";
 
-    public async ValueTask<(bool Ok, string Status)> ProbeAsync(ServerState server, TimeSpan timeout, CancellationToken cancellationToken)
+    public async ValueTask<CheckResult> ProbeAsync(ServerState server, CheckTimeouts timeouts, CancellationToken cancellationToken)
     {
-        var ep = server.Address;
-        using var s = new Socket(ep.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        var (socket, failure) = await ConnectAsync(server.CheckEndpoint, timeouts.Connect, cancellationToken).ConfigureAwait(false);
+        if (socket is null)
+        {
+            return failure;
+        }
+
+        using (socket)
+        {
+            socket.LingerState = new LingerOption(true, 0);
+            return new CheckResult(true, "L4OK");
+        }
+    }
+
+    /// <summary>Connects within <paramref name="timeout"/>; on failure the L4 result (L4TOUT, L4CON) instead of a socket.</summary>
+    public static async ValueTask<(Socket? Socket, CheckResult Failure)> ConnectAsync(IPEndPoint endpoint, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var s = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(timeout);
         try
         {
-            await s.ConnectAsync(ep, cts.Token).ConfigureAwait(false);
-            s.LingerState = new LingerOption(true, 0);
-            return (true, "L4OK");
+            await s.ConnectAsync(endpoint, cts.Token).ConfigureAwait(false);
+            return (s, default);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return (false, "L4TOUT");
+            s.Dispose();
+            return (null, new CheckResult(false, "L4TOUT"));
         }
-        catch (SocketException)
+        catch (SocketException ex)
         {
-            return (false, "L4CON");
+            s.Dispose();
+            return (null, new CheckResult(false, "L4CON", Info: ex.SocketErrorCode == SocketError.ConnectionRefused ? "Connection refused" : ex.Message));
+        }
+        catch
+        {
+            s.Dispose();
+            throw;
         }
     }
 }
 
 /// <summary>
-/// Runs the active checks of every server declared with <c>check</c>: every <c>inter</c>, a probe;
-/// HAProxy's health counter decides: from UP, <c>fall</c> consecutive failures take the server DOWN;
-/// from DOWN, <c>rise</c> consecutive successes bring it back UP.
+/// Runs the active checks of every server declared with <c>check</c>: every <c>inter</c>, a probe
+/// (the backend's: HTTP with <c>option httpchk</c>, else TCP); HAProxy's health counter decides:
+/// from UP, <c>fall</c> consecutive failures take the server DOWN; from DOWN, <c>rise</c>
+/// consecutive successes bring it back UP.
 /// </summary>
 internal sealed class HealthCheckService : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _loops = [];
-    private readonly IHealthCheck _check;
+    private readonly IHealthCheck? _check;
 
-    public HealthCheckService(IHealthCheck? check = null) => _check = check ?? new TcpConnectCheck();
+    /// <param name="check">One check for every server (tests); by default each server's backend decides.</param>
+    public HealthCheckService(IHealthCheck? check = null) => _check = check;
 
-    public void Start(IEnumerable<ServerState> servers, Func<ServerState, TimeSpan> timeoutFor)
+    public void Start(IEnumerable<ServerState> servers, Func<ServerState, CheckTimeouts>? timeoutsFor = null)
     {
+        timeoutsFor ??= CheckTimeouts.For;
         foreach (var s in servers.Where(s => s.Config.Check))
         {
-            _loops.Add(Task.Run(() => RunAsync(s, timeoutFor(s), _stop.Token)));
+            var check = _check ?? s.Backend.HealthCheck;
+            var timeouts = timeoutsFor(s);
+            _loops.Add(Task.Run(() => RunAsync(s, check, timeouts, _stop.Token)));
         }
     }
 
-    private async Task RunAsync(ServerState server, TimeSpan timeout, CancellationToken ct)
+    private static async Task RunAsync(ServerState server, IHealthCheck check, CheckTimeouts timeouts, CancellationToken ct)
     {
         int rise = server.Config.Rise;
         int fall = server.Config.Fall;
@@ -85,11 +160,10 @@ internal sealed class HealthCheckService : IAsyncDisposable
             if (server.CheckEnabled && server.Admin != ServerAdminState.Maint)
             {
                 var sw = Stopwatch.StartNew();
-                bool ok;
-                string status;
+                CheckResult result;
                 try
                 {
-                    (ok, status) = await _check.ProbeAsync(server, timeout, ct).ConfigureAwait(false);
+                    result = await check.ProbeAsync(server, timeouts, ct).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -97,8 +171,8 @@ internal sealed class HealthCheckService : IAsyncDisposable
                 }
 
                 server.CheckDuration = sw.Elapsed;
-                server.CheckStatus = status;
-                if (ok)
+                server.CheckStatus = result.Status;
+                if (result.Ok)
                 {
                     if (health < rise + fall - 1)
                     {
@@ -106,7 +180,7 @@ internal sealed class HealthCheckService : IAsyncDisposable
                         if (health == rise && server.Oper == ServerOperState.Down)
                         {
                             health = rise + fall - 1;
-                            server.SetOper(ServerOperState.Up, $"Layer4 check passed, check duration: {sw.ElapsedMilliseconds}ms");
+                            server.SetOper(ServerOperState.Up, result.Describe(sw.Elapsed));
                         }
                     }
                 }
@@ -119,7 +193,7 @@ internal sealed class HealthCheckService : IAsyncDisposable
                         if (health < rise && server.Oper != ServerOperState.Down)
                         {
                             health = 0;
-                            server.SetOper(ServerOperState.Down, $"Layer4 {(status == "L4TOUT" ? "timeout" : "connection problem")}, info: \"{(status == "L4TOUT" ? "Connection timeout" : "Connection refused")}\", check duration: {sw.ElapsedMilliseconds}ms");
+                            server.SetOper(ServerOperState.Down, result.Describe(sw.Elapsed));
                         }
                     }
                 }

@@ -14,6 +14,7 @@ internal static class HttpErrors
         [500] = Page(500, "Internal Server Error", "An internal server error occurred."),
         [502] = Page(502, "Bad Gateway", "The server returned an invalid or incomplete response."),
         [503] = Page(503, "Service Unavailable", "No server is available to handle this request."),
+        [500] = Page(500, "Internal Server Error", "An internal server error occurred."),
         [504] = Page(504, "Gateway Time-out", "The server didn't respond in time."),
     };
 

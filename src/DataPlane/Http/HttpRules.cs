@@ -50,8 +50,8 @@ internal static class HttpResponses
     };
 
     /// <summary>HAProxy's page for a deny status (403 by default), closing the connection.</summary>
-    public static byte[] Deny(int status) => HttpErrors.TryGet(status, out var page)
-        ? page.ToArray()
+    public static ReadOnlyMemory<byte> Deny(int status) => HttpErrors.TryGet(status, out var page)
+        ? page
         : Encoding.ASCII.GetBytes($"HTTP/1.1 {status} {Reason(status)}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
 
     public static byte[] Return(int status, string? contentType, string? body)

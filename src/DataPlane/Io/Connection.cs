@@ -38,6 +38,23 @@ internal abstract class Connection
     /// <summary>Sends all of <paramref name="data"/>.</summary>
     public abstract ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// For an idle connection (no receive pending): false when it cannot carry another request,
+    /// because the peer closed or reset it, or sent bytes nobody asked for.
+    /// </summary>
+    public virtual bool IsIdleUsable()
+    {
+        try
+        {
+            // Readable while idle means a FIN, a reset or unasked data.
+            return !Socket.Poll(0, SelectMode.SelectRead);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Half-close: a FIN after what is queued; receiving goes on.</summary>
     public void ShutdownSend()
     {

@@ -136,6 +136,17 @@ internal sealed class EpollConnection : Connection, IValueTaskSource<int>, IValu
         }
     }
 
+    public override bool IsIdleUsable()
+    {
+        if (_closed || _rcvHangUp)
+        {
+            return false;
+        }
+
+        // No event since a read drained the socket: nothing came, not even a FIN (no system call).
+        return (Volatile.Read(ref _rcvState) & 1) == 0 || base.IsIdleUsable();
+    }
+
     public override ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         while (true)

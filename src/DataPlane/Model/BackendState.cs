@@ -1,5 +1,6 @@
 using System.Net;
 using HaLua.DataPlane.Config;
+using HaLua.DataPlane.Health;
 using HaLua.DataPlane.LoadBalancing;
 using HaLua.DataPlane.Logging;
 using HaLua.DataPlane.Stats;
@@ -21,6 +22,7 @@ internal sealed class BackendState
     {
         Config = config;
         Balancer = LoadBalancers.Create(config.Balance);
+        HealthCheck = config.HttpCheck is { } http ? new HttpCheck(http) : new TcpConnectCheck();
     }
 
     public ProxyConfig Config { get; }
@@ -30,6 +32,9 @@ internal sealed class BackendState
     public IReadOnlyList<ServerState> Servers { get; private set; } = [];
 
     public ILoadBalancer Balancer { get; }
+
+    /// <summary>The probe of its servers' active checks: HTTP with <c>option httpchk</c>, else TCP.</summary>
+    public IHealthCheck HealthCheck { get; }
 
     public Counters Counters { get; } = new();
 

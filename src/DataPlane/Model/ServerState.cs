@@ -25,8 +25,10 @@ internal sealed class ServerState
     private volatile ServerOperState _oper = ServerOperState.Up;
     private int _sessions;
 
-    public ServerState(ServerConfig config, int id, BackendState backend, IPEndPoint address)
+    /// <param name="workers">The process's workers (nbthread): the idle connection pool keeps one list per worker.</param>
+    public ServerState(ServerConfig config, int id, BackendState backend, IPEndPoint address, int workers = 1)
     {
+        IdleConnections = new IdleConnections(workers, config.PoolMaxConn, config.PoolPurgeDelay);
         Config = config;
         Id = id;
         Backend = backend;
@@ -55,7 +57,15 @@ internal sealed class ServerState
 
     public Counters Counters { get; } = new();
 
+    /// <summary>Connections to this server waiting for a request (<c>http-reuse</c>).</summary>
+    public IdleConnections IdleConnections { get; }
+
     public IPEndPoint Address => _address;
+
+    /// <summary>Where health checks connect: the server's address, or its <c>addr</c> and <c>port</c> options.</summary>
+    public IPEndPoint CheckEndpoint => Config.CheckAddress is null && Config.CheckPort is null
+        ? _address
+        : new IPEndPoint(Config.CheckAddress ?? _address.Address, Config.CheckPort ?? _address.Port);
 
     public int Weight => Volatile.Read(ref _weight);
 

@@ -76,20 +76,10 @@ internal sealed class DataPlaneHost : IDisposable
             return errors;
         }
 
-        _health.Start(
-            g.Proxies.Where(p => p.Backend is not null).SelectMany(p => p.Backend!.Servers),
-            CheckTimeout);
+        _health.Start(g.Proxies.Where(p => p.Backend is not null).SelectMany(p => p.Backend!.Servers));
         g.Lua.StartTasks();
         ProcessLog.Instance.Notice($"HaLua {Program.Version} started: {_listeners.Count} listener(s), {g.Proxies.Count} proxies, {g.Lua.States.Count()} Lua state(s).");
         return errors;
-    }
-
-    /// <summary>HAProxy: a check connects within timeout check if set, else timeout connect, at most inter.</summary>
-    private static TimeSpan CheckTimeout(HaLua.DataPlane.Model.ServerState s)
-    {
-        var t = s.Backend.Config.Timeouts;
-        var limit = t.Check ?? t.Connect ?? s.Config.Inter;
-        return limit < s.Config.Inter ? limit : s.Config.Inter;
     }
 
     internal int NextWorker() => (int)((uint)Interlocked.Increment(ref _workerRotor) % (uint)Math.Max(1, Generation.Config.Global.NbThread));

@@ -30,5 +30,13 @@ internal sealed class Generation : IDisposable
 
     public int UsableServers(string backend) => FindBackend(backend)?.Backend?.UsableServers ?? -1;
 
-    public void Dispose() => Lua.Dispose();
+    public void Dispose()
+    {
+        foreach (var server in Proxies.Where(p => p.Backend is not null).SelectMany(p => p.Backend!.Servers))
+        {
+            server.IdleConnections.Dispose();
+        }
+
+        Lua.Dispose();
+    }
 }

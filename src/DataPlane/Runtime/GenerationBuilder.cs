@@ -52,7 +52,7 @@ internal static class GenerationBuilder
         var proxies = config.Proxies.Select(p => new ProxyRuntime(p, g.MaxConn)).ToList();
         foreach (var px in proxies)
         {
-            BuildServers(px, errors);
+            BuildServers(px, Math.Max(1, g.NbThread), errors);
         }
 
         foreach (var px in proxies)
@@ -72,7 +72,7 @@ internal static class GenerationBuilder
         return (generation, errors);
     }
 
-    private static void BuildServers(ProxyRuntime px, List<string> errors)
+    private static void BuildServers(ProxyRuntime px, int nbThread, List<string> errors)
     {
         if (px.Backend is not { } be)
         {
@@ -90,7 +90,7 @@ internal static class GenerationBuilder
                 continue;
             }
 
-            servers.Add(new ServerState(s, id++, be, new IPEndPoint(addr, s.Port)));
+            servers.Add(new ServerState(s, id++, be, new IPEndPoint(addr, s.Port), nbThread));
         }
 
         be.SetServers(servers);

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using HaLua.DataPlane.Config;
 using HaLua.DataPlane.Listeners;
 using HaLua.DataPlane.Lua;
@@ -29,9 +30,12 @@ internal sealed record UseBackend(ProxyRuntime? Backend, Condition? Condition)
 /// </summary>
 internal sealed class ProxyRuntime
 {
+    private readonly FrozenDictionary<int, byte[]> _errorPages;
+
     public ProxyRuntime(ProxyConfig config, int globalMaxConn)
     {
         Config = config;
+        _errorPages = config.ErrorPages.ToFrozenDictionary();
         if (IsBackend)
         {
             Backend = new BackendState(config);
@@ -46,6 +50,9 @@ internal sealed class ProxyRuntime
     }
 
     public ProxyConfig Config { get; }
+
+    /// <summary>This proxy's <c>errorfile</c>/<c>errorloc</c> response for <paramref name="status"/>, if it has one.</summary>
+    public bool TryGetErrorPage(int status, out byte[] page) => _errorPages.TryGetValue(status, out page!);
 
     public string Name => Config.Name;
 

@@ -215,6 +215,7 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
                 var t = _frontend.Config.Timeouts;
                 var requestTimeout = t.HttpRequest ?? _frontend.ClientTimeout;
                 bool started = first || req.Length > 0;
+                _backend = null;
                 req.Compact();
                 _idle!.SetTimeouts(started ? requestTimeout : t.HttpKeepAlive ?? requestTimeout, TimeSpan.Zero);
                 _idle.ClientActivity();
@@ -275,7 +276,6 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
                 LogRequestHead(req);
                 _reqEdit.Reset();
                 _requestHeadLength = _request.Length;
-                _backend = null;
                 _terminated = false;
                 _bodyBuffered = false;
                 Variables.EndTransaction();
@@ -351,7 +351,7 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
 
                 _currentRequest = null;
 
-                if (!await ConnectAsync(bePx, be).ConfigureAwait(false))
+                if (!await ConnectAsync(bePx, be, first).ConfigureAwait(false))
                 {
                     await SendErrorAsync(503).ConfigureAwait(false);
                     { keep = false; goto Next; }
@@ -369,6 +369,7 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
                     _idle.ServerActivity();
 
                     int headInBuffer = _requestHeadLength;
+                    int headStart = req.Start; // where the head stays readable until the next client read (http-reuse retries)
                     if (rewritten)
                     {
                         // Rules changed the head: the new one goes first, the original is dropped.
@@ -438,6 +439,13 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
 
                                 if (got == 0)
                                 {
+                                    // http-reuse: a reused connection the server closed before answering; the request again on a new one.
+                                    if (res.Length == 0 && await RetryOnNewConnectionAsync(bePx, be, srv, rewritten, req, headStart).ConfigureAwait(false))
+                                    {
+                                        server = _server!;
+                                        continue;
+                                    }
+
                                     parsed = 502;
                                     break;
                                 }
@@ -554,6 +562,10 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
                     if (serverClose || res.Length > 0 || connectionMode != Config.HttpConnectionMode.KeepAlive)
                     {
                         CloseServer();
+                    }
+                    else
+                    {
+                        ReleaseServerConnection(bePx);
                     }
 
                     { keep = !clientClose && !closeBoth && framing != BodyFraming.UntilClose; goto Next; }
@@ -820,9 +832,12 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
         return true;
     }
 
-    /// <summary>A server for this request: the kept connection when the balancer picks the same server, else a new one (retries, redispatch).</summary>
+    /// <summary>
+    /// A server for this request: the kept connection when the balancer picks the same server, else
+    /// an idle one from the server's pool (http-reuse), else a new one (retries, redispatch).
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> ConnectAsync(ProxyRuntime bePx, BackendState be)
+    private async ValueTask<bool> ConnectAsync(ProxyRuntime bePx, BackendState be, bool firstRequest)
     {
         var token = _idle!.Token;
         int retries = bePx.Config.Retries;
@@ -839,25 +854,24 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
             _log?.Queued(srv);
             _serverState = srv;
             _serverBackend = be;
-            if (_server is not null && _serverConnectedTo == srv)
+            if (_server is not null && _serverConnectedTo == srv && _server.IsIdleUsable())
             {
-                // Keep-alive on the server side: the same server again, the same connection.
+                // Keep-alive on the server side (http-reuse never): the same server again, the same connection.
+                _serverReused = true;
+                _serverRequests++;
                 _log?.Connected(_server.Local);
                 return true;
             }
 
             CloseServer();
-            using var cts = CancellationTokenSource.CreateLinkedTokenSource(token);
-            if (bePx.ConnectTimeout > TimeSpan.Zero)
+            if (TakeIdleServerConnection(bePx, srv, firstRequest))
             {
-                cts.CancelAfter(bePx.ConnectTimeout);
+                return true;
             }
 
             try
             {
-                _server = await Connection.ConnectAsync(srv.Address, _worker, cts.Token).ConfigureAwait(false);
-                _serverConnectedTo = srv;
-                _log?.Connected(_server.Local);
+                await ConnectNewAsync(bePx, srv, token).ConfigureAwait(false);
                 return true;
             }
             catch (Exception ex) when (ex is SocketException || (ex is OperationCanceledException && !token.IsCancellationRequested))
@@ -925,7 +939,7 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
                 case Config.HttpRuleKind.Deny:
                     _log?.Answered(rule.Status, 'P');
                     Counters.Inc(ref _frontend.FrontendCounters.Dreq);
-                    await AnswerAsync(HttpResponses.Deny(rule.Status)).ConfigureAwait(false);
+                    await AnswerAsync(ErrorPage(rule.Status)).ConfigureAwait(false);
                     return false;
 
                 case Config.HttpRuleKind.Return:
@@ -1114,7 +1128,7 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
         _log?.Service(service.Name);
         req.Consume(_requestHeadLength);
         _currentRequest = null;
-        using var applet = new HaLua.DataPlane.Lua.Applets.HttpApplet(_client, req, length, _idle!.Token, chunkedBody);
+        using var applet = new HaLua.DataPlane.Lua.Applets.HttpApplet(_client, req, length, _idle!.Token, chunkedBody, ErrorPage(500));
         bool keep = await HaLua.DataPlane.Lua.Applets.HttpServiceRunner.RunAsync(
             service.For(_worker), applet, info, _generation.Lua.Settings.ServiceTimeout, _idle.Token, this, _priv).ConfigureAwait(false);
         CountOut((int)Math.Min(int.MaxValue, applet.BytesOut));
@@ -1145,7 +1159,7 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
                         Counters.Inc(ref be.Counters.Dresp);
                     }
 
-                    await AnswerAsync(HttpResponses.Deny(rule.Status)).ConfigureAwait(false);
+                    await AnswerAsync(ErrorPage(rule.Status)).ConfigureAwait(false);
                     return false;
 
                 case Config.HttpRuleKind.SetStatus:
@@ -1230,7 +1244,7 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
     }
 
     /// <summary>Sends a response HaLua made; with <paramref name="req"/>, keeps the connection when the request has no body.</summary>
-    private async ValueTask<bool> AnswerAsync(byte[] response, HttpBuffer? req = null)
+    private async ValueTask<bool> AnswerAsync(ReadOnlyMemory<byte> response, HttpBuffer? req = null)
     {
         // The connection can go on when the request's body is not left unread in it.
         int body = _request.Framing == BodyFraming.None ? 0 : _bodyBuffered ? _bufferedBodyWire : -1;
@@ -1270,7 +1284,7 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
         _log?.Status = status;
         try
         {
-            var page = HttpErrors.For(status);
+            var page = ErrorPage(status);
             await _client.SendAsync(page).ConfigureAwait(false);
             CountOut(page.Length);
         }

@@ -14,6 +14,7 @@ public sealed class HealthCheckTests
     // Generous: on a loaded 2-core CI machine a loopback connect can take long; a probe to a
     // listening port succeeds and one to a closed port is refused at once, whatever the timeout.
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
+    private static readonly CheckTimeouts Timeouts = new(ProbeTimeout, null, ProbeTimeout);
 
     /// <summary>The real TCP check, with every result recorded in order (server name, success).</summary>
     private sealed class RecordingCheck : IHealthCheck
@@ -24,9 +25,9 @@ public sealed class HealthCheckTests
 
         public string Name => _inner.Name;
 
-        public async ValueTask<(bool Ok, string Status)> ProbeAsync(ServerState server, TimeSpan timeout, CancellationToken cancellationToken)
+        public async ValueTask<CheckResult> ProbeAsync(ServerState server, CheckTimeouts timeouts, CancellationToken cancellationToken)
         {
-            var r = await _inner.ProbeAsync(server, timeout, cancellationToken).ConfigureAwait(false);
+            var r = await _inner.ProbeAsync(server, timeouts, cancellationToken).ConfigureAwait(false);
             Results.Enqueue((server.Name, r.Ok, r.Status));
             return r;
         }
@@ -86,10 +87,10 @@ public sealed class HealthCheckTests
         var be = new BackendState(new ProxyConfig("be", ProxyCapabilities.Backend, default));
         var s = Server(be, new ServerConfig("s", "127.0.0.1", port, default), 1, port);
 
-        var (ok, status) = await new TcpConnectCheck().ProbeAsync(s, ProbeTimeout, CancellationToken.None);
+        var r = await new TcpConnectCheck().ProbeAsync(s, Timeouts, CancellationToken.None);
 
-        Assert.True(ok);
-        Assert.Equal("L4OK", status);
+        Assert.True(r.Ok);
+        Assert.Equal("L4OK", r.Status);
     }
 
     [Fact]
@@ -105,10 +106,11 @@ public sealed class HealthCheckTests
         var be = new BackendState(new ProxyConfig("be", ProxyCapabilities.Backend, default));
         var s = Server(be, new ServerConfig("s", "127.0.0.1", port, default), 1, port);
 
-        var (ok, status) = await new TcpConnectCheck().ProbeAsync(s, ProbeTimeout, CancellationToken.None);
+        var r = await new TcpConnectCheck().ProbeAsync(s, Timeouts, CancellationToken.None);
 
-        Assert.False(ok);
-        Assert.Equal("L4CON", status);
+        Assert.False(r.Ok);
+        Assert.Equal("L4CON", r.Status);
+        Assert.Equal("Layer4 connection problem, info: \"Connection refused\", check duration: 3ms", r.Describe(TimeSpan.FromMilliseconds(3)));
     }
 
     [Fact]
@@ -139,7 +141,7 @@ public sealed class HealthCheckTests
         {
             await using (var service = new HealthCheckService(check))
             {
-                service.Start(be.Servers, _ => ProbeTimeout);
+                service.Start(be.Servers, _ => Timeouts);
 
                 // Up while it listens: successes never change the state.
                 await WaitUntilAsync(() => check.For("checked").Count >= 2, "two checks passed");
@@ -208,7 +210,7 @@ public sealed class HealthCheckTests
 
         await using (var service = new HealthCheckService(check))
         {
-            service.Start(be.Servers, _ => ProbeTimeout);
+            service.Start(be.Servers, _ => Timeouts);
             await WaitUntilAsync(() => s.Oper == ServerOperState.Down, "the server is down");
         }
 

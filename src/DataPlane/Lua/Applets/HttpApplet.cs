@@ -25,14 +25,17 @@ internal sealed class HttpApplet : ILuaWaitable, ILuaSliceOwner, IAppletInput, I
     private int _outLen;
     private bool _waitForFlushOnly;
     private bool _peerClosed;
+    private readonly ReadOnlyMemory<byte> _failurePage;
 
     // A chunked request body: decoded out of the input buffer into _decoded as it arrives.
     private readonly ChunkedDecoder? _dechunk;
     private readonly ArrayBufferWriter<byte>? _decoded;
     private int _decodedRead;
 
-    public HttpApplet(Connection client, HttpBuffer input, long bodyLength, CancellationToken token, bool chunkedBody = false)
+    /// <param name="failurePage">What a script that fails before starting its response answers (the proxy's 500 page; HAProxy's by default).</param>
+    public HttpApplet(Connection client, HttpBuffer input, long bodyLength, CancellationToken token, bool chunkedBody = false, ReadOnlyMemory<byte>? failurePage = null)
     {
+        _failurePage = failurePage ?? HttpErrors.For(500);
         _client = client;
         _in = input;
         _bodyLeft = bodyLength;
@@ -254,9 +257,8 @@ internal sealed class HttpApplet : ILuaWaitable, ILuaSliceOwner, IAppletInput, I
             {
                 if (failed)
                 {
-                    var page = Encoding.ASCII.GetBytes("HTTP/1.1 500 Internal Server Error\r\ncontent-length: 97\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n<html><body><h1>500 Internal Server Error</h1>\nAn internal server error occurred.\n</body></html>\n");
-                    await _client.SendAsync(page, _token).ConfigureAwait(false);
-                    BytesOut += page.Length;
+                    await _client.SendAsync(_failurePage, _token).ConfigureAwait(false);
+                    BytesOut += _failurePage.Length;
                 }
 
                 _peerClosed = true;
