@@ -144,8 +144,9 @@ internal sealed unsafe class LuaEngine : IDisposable
 
             exec.SetArgumentCount(load.Args.Length);
             var outcome = LuaRunner.RunSync(exec);
+            string? error = exec.ErrorMessage;
             exec.Release();
-            return outcome is LuaOutcome.Ok or LuaOutcome.Done ? null : $"{load.Location} : '{(load.PerThread ? "lua-load-per-thread" : "lua-load")}' in section 'global': {exec.ErrorMessage}";
+            return outcome is LuaOutcome.Ok or LuaOutcome.Done ? null : $"{load.Location} : '{(load.PerThread ? "lua-load-per-thread" : "lua-load")}' in section 'global': {error}";
         }
         finally
         {
@@ -293,10 +294,11 @@ internal sealed unsafe class LuaEngine : IDisposable
             {
                 var exec = st.NewExecution(fn.Ref, LuaContextKind.Init, "init", TimeSpan.Zero);
                 var outcome = LuaRunner.RunSync(exec);
+                string? error = exec.ErrorMessage;
                 exec.Release();
                 if (outcome is not (LuaOutcome.Ok or LuaOutcome.Done))
                 {
-                    errors.Add(exec.ErrorMessage ?? "init failed");
+                    errors.Add(error ?? "init failed");
                 }
             }
             finally

@@ -11,20 +11,45 @@ namespace HaLua.DataPlane.Lua;
 /// </summary>
 internal sealed class LuaExecution
 {
-    private readonly long _budgetTicks;
+    private long _budgetTicks;
     private long _usedTicks;
     private long _sliceStart;
     private int _pendingArgs;
     private bool _finished;
 
-    public LuaExecution(LuaState state, IntPtr thread, int threadRef, LuaContextKind kind, string name, TimeSpan budget)
+    /// <summary>
+    /// An execution object goes back to its state with its coroutine (<see cref="Release"/>) and
+    /// serves the next call: nothing may use it after Release.
+    /// </summary>
+    public LuaExecution(LuaState state, IntPtr thread, int threadRef)
     {
         State = state;
         Thread = thread;
         ThreadRef = threadRef;
+        Name = "";
+    }
+
+    /// <summary>In its state's pool: a second Release is ignored rather than handing it out twice.</summary>
+    public bool Pooled { get; set; }
+
+    /// <summary>Makes the object a new execution (fresh from the pool).</summary>
+    public void Start(LuaContextKind kind, string name, TimeSpan budget)
+    {
         Kind = kind;
         Name = name;
         _budgetTicks = budget <= TimeSpan.Zero ? 0 : (long)(budget.TotalSeconds * Stopwatch.Frequency);
+        _usedTicks = 0;
+        _sliceStart = 0;
+        _pendingArgs = 0;
+        _finished = false;
+        Waiter = null;
+        Owner = null;
+        DoneRequested = false;
+        ForcedYield = false;
+        TimedOut = false;
+        ErrorMessage = null;
+        ResultCount = 0;
+        Yields = 0;
     }
 
     public LuaState State { get; }
@@ -34,10 +59,10 @@ internal sealed class LuaExecution
 
     public int ThreadRef { get; }
 
-    public LuaContextKind Kind { get; }
+    public LuaContextKind Kind { get; private set; }
 
     /// <summary>The registered name (service, action, fetch...) for logs and errors.</summary>
-    public string Name { get; }
+    public string Name { get; private set; }
 
     /// <summary>What the execution waits for when it yielded; null for a pre-emption or core.yield.</summary>
     public ILuaWaitable? Waiter { get; set; }

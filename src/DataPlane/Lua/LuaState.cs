@@ -32,7 +32,7 @@ internal sealed unsafe partial class LuaState : IDisposable
 
     private readonly MemStats* _mem;
     private GCHandle _self;
-    private readonly Stack<(IntPtr Thread, int Ref)> _threadPool = new();
+    private readonly Stack<LuaExecution> _threadPool = new();
     private bool _disposed;
 
     public LuaState(LuaEngine engine, int workerIndex, long maxMemory, int forcedYield)
@@ -161,10 +161,13 @@ internal sealed unsafe partial class LuaState : IDisposable
     /// <summary>Creates an execution of the function at the top of the main stack (popped). Caller holds the gate.</summary>
     public LuaExecution NewExecution(LuaContextKind kind, string name, TimeSpan budget)
     {
-        var (thread, threadRef) = _threadPool.Count > 0 ? _threadPool.Pop() : NewThread();
-        lua_xmove(L, thread, 1);
+        // The coroutine and its execution object are reused together.
+        var exec = _threadPool.Count > 0 ? _threadPool.Pop() : NewThread();
+        exec.Pooled = false;
+        lua_xmove(L, exec.Thread, 1);
         Stats.Executions++;
-        return new LuaExecution(this, thread, threadRef, kind, name, budget);
+        exec.Start(kind, name, budget);
+        return exec;
     }
 
     /// <summary>Creates an execution of a function held in the registry. Caller holds the gate.</summary>
@@ -174,16 +177,16 @@ internal sealed unsafe partial class LuaState : IDisposable
         return NewExecution(kind, name, budget);
     }
 
-    private (IntPtr, int) NewThread()
+    private LuaExecution NewThread()
     {
         IntPtr thread = lua_newthread(L);
         int r = luaL_ref(L, LUA_REGISTRYINDEX);
-        return (thread, r);
+        return new LuaExecution(this, thread, r);
     }
 
     internal void ReturnThread(LuaExecution exec)
     {
-        if (_disposed)
+        if (_disposed || exec.Pooled)
         {
             return;
         }
@@ -201,7 +204,9 @@ internal sealed unsafe partial class LuaState : IDisposable
 
         if (_threadPool.Count < 256)
         {
-            _threadPool.Push((exec.Thread, exec.ThreadRef));
+            exec.Start(LuaContextKind.Body, "", TimeSpan.Zero);
+            exec.Pooled = true;
+            _threadPool.Push(exec);
         }
         else
         {

@@ -74,7 +74,29 @@ internal sealed class HttpApplet : ILuaWaitable, ILuaSliceOwner, IAppletInput, I
 
     public string? Reason { get; set; }
 
-    public List<(string Name, string Value)> Headers { get; } = [];
+    // The headers add_header gave, as "name: value\r\n" lines.
+    private byte[] _headers = ArrayPool<byte>.Shared.Rent(256);
+    private int _headersLength;
+    private bool _hasContentLength;
+
+    /// <summary>add_header: false when the name is not a token or the value holds CR, LF or NUL.</summary>
+    public bool AddHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    {
+        if (name.IsEmpty || name.IndexOfAnyExceptInRange((byte)'!', (byte)'~') >= 0 || name.Contains((byte)':') || value.IndexOfAny("\r\n\0"u8) >= 0)
+        {
+            return false;
+        }
+
+        _hasContentLength |= System.Text.Ascii.EqualsIgnoreCase(name, "content-length"u8);
+        PooledBytes.Grow(ref _headers, _headersLength, _headersLength + name.Length + value.Length + 4);
+        var dst = _headers.AsSpan(_headersLength);
+        name.CopyTo(dst);
+        ": "u8.CopyTo(dst[name.Length..]);
+        value.CopyTo(dst[(name.Length + 2)..]);
+        "\r\n"u8.CopyTo(dst[(name.Length + 2 + value.Length)..]);
+        _headersLength += name.Length + value.Length + 4;
+        return true;
+    }
 
     public bool Started { get; private set; }
 
@@ -115,15 +137,7 @@ internal sealed class HttpApplet : ILuaWaitable, ILuaSliceOwner, IAppletInput, I
     public void StartResponse()
     {
         Started = true;
-        Chunked = true;
-        foreach (var (name, _) in Headers)
-        {
-            if (name.Equals("content-length", StringComparison.OrdinalIgnoreCase))
-            {
-                Chunked = false;
-                break;
-            }
-        }
+        Chunked = !_hasContentLength;
     }
 
     /// <summary>Appends body bytes; true when the script should wait for the client to take them.</summary>
@@ -184,13 +198,9 @@ internal sealed class HttpApplet : ILuaWaitable, ILuaSliceOwner, IAppletInput, I
         Put(ref buf, ref n, " ");
         Put(ref buf, ref n, Reason ?? HttpResponses.Reason(Status));
         Put(ref buf, ref n, "\r\n");
-        foreach (var (name, value) in Headers)
-        {
-            Put(ref buf, ref n, name);
-            Put(ref buf, ref n, ": ");
-            Put(ref buf, ref n, value);
-            Put(ref buf, ref n, "\r\n");
-        }
+        PooledBytes.Grow(ref buf, n, n + _headersLength);
+        _headers.AsSpan(0, _headersLength).CopyTo(buf.AsSpan(n));
+        n += _headersLength;
 
         if (Chunked)
         {
@@ -306,7 +316,11 @@ internal sealed class HttpApplet : ILuaWaitable, ILuaSliceOwner, IAppletInput, I
         }
     }
 
-    public void Dispose() => ArrayPool<byte>.Shared.Return(_out);
+    public void Dispose()
+    {
+        ArrayPool<byte>.Shared.Return(_out);
+        ArrayPool<byte>.Shared.Return(_headers);
+    }
 }
 
 /// <summary>The C# object behind a Lua AppletHTTP.</summary>

@@ -28,7 +28,7 @@ internal static unsafe class AppletHttpClass
     /// </summary>
     internal readonly record struct RequestInfo(HttpHead Head, ReadOnlyMemory<byte> HeadBytes, long Length);
 
-    /// <summary>Pushes {[0]=handle, f, sf, c, sc, method, version, path, qs, length, headers}.</summary>
+    /// <summary>Pushes {[0]=handle, method, version, path, qs, length, headers} (f, sf, c, sc are made on first use).</summary>
     public static void Push(IntPtr L, LuaState st, HttpAppletContext applet, RequestInfo request)
     {
         var head = request.Head;
@@ -36,7 +36,6 @@ internal static unsafe class AppletHttpClass
         var target = bytes[head.Target];
         int q = target.IndexOf((byte)'?');
         LuaObjects.PushObject(L, applet, st.Classes.AppletHttp, st.Classes.Handle, 10);
-        SampleObjects.AddSampleFields(L, st);
         LuaStack.PushBytes(L, bytes[head.Method]);
         LuaStack.SetField(L, -2, "method");
         LuaStack.PushBytes(L, "HTTP/1.1"u8);
@@ -81,14 +80,11 @@ internal static unsafe class AppletHttpClass
             throw new LuaArgumentException("AppletHTTP.add_header: the response is already started");
         }
 
-        string name = LuaCallback.String(L, 2, "AppletHTTP.add_header");
-        string value = LuaCallback.String(L, 3, "AppletHTTP.add_header");
-        if (name.Length == 0 || name.Any(c => c <= ' ' || c == ':' || c > '~') || value.Any(c => c is '\r' or '\n' or '\0'))
+        if (!ctx.Applet.AddHeader(LuaCallback.Bytes(L, 2, "AppletHTTP.add_header"), LuaCallback.Bytes(L, 3, "AppletHTTP.add_header")))
         {
             throw new LuaArgumentException("AppletHTTP.add_header: invalid header name or value");
         }
 
-        ctx.Applet.Headers.Add((name, value));
         return 0;
     }
 

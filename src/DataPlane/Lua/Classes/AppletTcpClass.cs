@@ -16,11 +16,10 @@ internal static unsafe class AppletTcpClass
         r.Add("applet_tcp_send", &Send);
     }
 
-    /// <summary>Pushes the Lua object for a new applet: {[0]=handle, f, sf, c, sc}.</summary>
+    /// <summary>Pushes the Lua object for a new applet: {[0]=handle} (f, sf, c, sc are made on first use).</summary>
     public static void Push(IntPtr L, LuaState st, TcpAppletContext applet)
     {
         LuaObjects.PushObject(L, applet, st.Classes.AppletTcp, st.Classes.Handle, 4);
-        SampleObjects.AddSampleFields(L, st);
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]

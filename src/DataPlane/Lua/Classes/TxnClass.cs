@@ -22,6 +22,8 @@ internal static unsafe class TxnClass
         r.Add("set_var", &SetVar);
         r.Add("unset_var", &UnsetVar);
         r.Add("get_var", &GetVar);
+        r.Add("txn_channel", &Channel);
+        r.Add("txn_http", &Http);
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
@@ -77,20 +79,40 @@ internal static unsafe class TxnClass
 
     private static Samples.Variables VariablesOf(LuaStreamContext ctx) => ctx.Samples?.Variables ?? Samples.Variables.ProcessOnly;
 
-    /// <summary>Pushes a TXN object: {[0], f, sf, c, sc, req, res[, http]}.</summary>
+    /// <summary>
+    /// Pushes a TXN object {[0] = handle}; its f, sf, c, sc, req, res and http are made by the
+    /// prelude when a script first reads them (req/res/http through txn_channel and txn_http).
+    /// </summary>
     public static void Push(IntPtr L, LuaState st, TxnContext txn)
+        => LuaObjects.PushObject(L, txn, st.Classes.Txn, st.Classes.Handle, 8);
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int Channel(IntPtr L) => LuaCallback.Run(L, &ChannelImpl);
+
+    private static int ChannelImpl(IntPtr L, LuaState st)
     {
-        LuaObjects.PushObject(L, txn, st.Classes.Txn, st.Classes.Handle, 8);
-        SampleObjects.AddSampleFields(L, st);
-        ChannelClass.Push(L, st, txn.RequestChannel);
-        LuaStack.SetField(L, -2, "req");
-        ChannelClass.Push(L, st, txn.ResponseChannel);
-        LuaStack.SetField(L, -2, "res");
+        var txn = LuaCallback.Self<TxnContext>(L, 1, "TXN");
+        ChannelClass.Push(L, st, lua_toboolean(L, 2) != 0 ? txn.RequestChannel : txn.ResponseChannel);
+        return 1;
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int Http(IntPtr L) => LuaCallback.Run(L, &HttpImpl);
+
+    /// <summary>txn.http: an HTTP object in HTTP streams, nil elsewhere.</summary>
+    private static int HttpImpl(IntPtr L, LuaState st)
+    {
+        var txn = LuaCallback.Self<TxnContext>(L, 1, "TXN");
         if (txn.Http is { } http)
         {
             HttpClass.Push(L, st, http);
-            LuaStack.SetField(L, -2, "http");
         }
+        else
+        {
+            lua_pushnil(L);
+        }
+
+        return 1;
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]

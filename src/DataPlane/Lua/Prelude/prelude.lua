@@ -283,6 +283,45 @@ AppletHTTP.set_var = TXN.set_var
 AppletHTTP.unset_var = TXN.unset_var
 AppletHTTP.get_var = TXN.get_var
 
+---------------------------------------------------------------------------------------------
+-- Lazy attributes: f, sf, c, sc (and a TXN's req, res, http) are made on first use, so an
+-- object costs one table until a script reads them (what HAProxy makes eagerly, HaLua makes
+-- when asked: the same objects, fewer allocations per request).
+---------------------------------------------------------------------------------------------
+do
+  local function sample_maker(mt)
+    return function(t) return setmetatable({ [0] = rawget(t, 0) }, mt) end
+  end
+  local samples = {
+    f = sample_maker(classes.Fetches), sf = sample_maker(classes.SFetches),
+    c = sample_maker(classes.Converters), sc = sample_maker(classes.SConverters),
+  }
+  local txn_channel, txn_http = raw.txn_channel, raw.txn_http
+  local txn_makers = {
+    f = samples.f, sf = samples.sf, c = samples.c, sc = samples.sc,
+    req = function(t) return chk(txn_channel(t, true)) end,
+    res = function(t) return chk(txn_channel(t, false)) end,
+    http = function(t) return chk(txn_http(t)) end,
+  }
+  local function lazy(name, makers)
+    local mt = classes[name]
+    local methods = mt.__index
+    mt.__index = function(t, k)
+      local m = methods[k]
+      if m ~= nil then return m end
+      local make = makers[k]
+      if make ~= nil then
+        local v = make(t)
+        rawset(t, k, v)
+        return v
+      end
+    end
+  end
+  lazy("TXN", txn_makers)
+  lazy("AppletTCP", samples)
+  lazy("AppletHTTP", samples)
+end
+
 -- Raises an error at the next instruction of a coroutine (used to stop a timed-out script that
 -- runs inside a user coroutine, where the scheduler cannot pre-empt it).
 local dsethook = debug.sethook
