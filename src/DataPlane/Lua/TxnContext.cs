@@ -38,6 +38,9 @@ internal sealed class TxnContext(ILuaTxnHost host, LuaPrivSlot priv) : LuaStream
 {
     public ILuaTxnHost Host { get; } = host;
 
+    /// <summary>The Lua table of this TXN in the state that runs the stream's actions (reused by every call).</summary>
+    public LuaPrivSlot Table { get; } = new();
+
     /// <summary>Which rule set runs the action (tcp-req, tcp-res...): what a Channel may read.</summary>
     public LuaActionTargets Phase { get; set; } = LuaActionTargets.TcpReq;
 

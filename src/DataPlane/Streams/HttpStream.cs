@@ -194,6 +194,10 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
             _client.Close(_abort);
             _reqEdit.Dispose();
             _resEdit.Dispose();
+            if (_txn is { } txn)
+            {
+                await txn.Table.ReleaseAsync().ConfigureAwait(false);
+            }
         }
     }
 

@@ -144,6 +144,11 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
             _serverSocket?.Close(_abort);
 
             await _priv.ReleaseAsync().ConfigureAwait(false);
+            if (_txn is { } txn)
+            {
+                await txn.Table.ReleaseAsync().ConfigureAwait(false);
+            }
+
             Request.Dispose();
             Response.Dispose();
         }

@@ -19,6 +19,9 @@ public class HttpLuaActionTests
           txn.http:req_set_query("q=" .. txn.sf:req_hdr("x-q"))
           txn:set_var("txn.from_lua", "yes")
           txn:set_priv("priv-data")
+          -- Each call gets a fresh TXN: a field a script stored before is gone.
+          txn.http:req_set_header("x-fresh", tostring(txn.seen))
+          txn.seen = true
         end, 1)
         core.register_action("uri", { "http-req" }, function(txn) txn.http:req_set_uri("/u?v=2") txn.http:req_set_method("PUT") end)
         core.register_action("fails", { "http-req" }, function(txn)
@@ -88,6 +91,7 @@ public class HttpLuaActionTests
         Assert.Contains("x-rv: <a>,<b>\r\n", got);
         Assert.Contains("x-before-error: 1\r\n", got);
         Assert.Contains("x-after-error: yes\r\n", got);
+        Assert.Contains("x-fresh: nil\r\n", got);
 
         // The response as the client got it.
         Assert.Equal(201, status);
@@ -109,6 +113,7 @@ public class HttpLuaActionTests
         await c.SendAsync("GET /u HTTP/1.1\r\nHost: a\r\nx-multi: a\r\nx-multi: b\r\n\r\n");
         Assert.Equal(201, (await c.ReadResponseAsync()).Status);
         Assert.StartsWith("PUT /u?v=2 HTTP/1.1\r\n", origin.Requests.Last().Head);
+        Assert.Contains("x-fresh: nil\r\n", origin.Requests.Last().Head);
 
         // A service after the action sees the action's private data and headers.
         await c.SendAsync("GET /svc HTTP/1.1\r\nHost: a\r\nx-multi: a\r\nx-multi: b\r\n\r\n");

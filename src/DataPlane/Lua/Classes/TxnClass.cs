@@ -84,7 +84,63 @@ internal static unsafe class TxnClass
     /// prelude when a script first reads them (req/res/http through txn_channel and txn_http).
     /// </summary>
     public static void Push(IntPtr L, LuaState st, TxnContext txn)
-        => LuaObjects.PushObject(L, txn, st.Classes.Txn, st.Classes.Handle, 8);
+    {
+        // One table per stream and state, reused by each action and Lua fetch: what a script
+        // stored in it is cleared first, so every call sees a fresh TXN, as in HAProxy. A call
+        // made while Lua code runs (a Lua fetch called from an action) gets a table of its own.
+        if (st.Current is not null)
+        {
+            LuaObjects.PushObject(L, txn, st.Classes.Txn, st.Classes.Handle, 8);
+            return;
+        }
+
+        if (txn.Table.State == st)
+        {
+            txn.Table.Push(st, L);
+            ClearScriptFields(L);
+            return;
+        }
+
+        LuaObjects.PushObject(L, txn, st.Classes.Txn, st.Classes.Handle, 8);
+        if (txn.Table.State is null)
+        {
+            txn.Table.Set(st, L, -1);
+        }
+    }
+
+    /// <summary>Removes every field of the table at the top but [0] and the attributes the prelude makes (f, sf, c, sc, req, res, http).</summary>
+    private static void ClearScriptFields(IntPtr L)
+    {
+        lua_pushnil(L);
+        while (lua_next(L, -2) != 0)
+        {
+            lua_pop(L, 1);
+            if (!IsAttribute(L))
+            {
+                lua_pushvalue(L, -1);
+                lua_pushnil(L);
+                lua_rawset(L, -4);
+            }
+        }
+    }
+
+    private static bool IsAttribute(IntPtr L)
+    {
+        int t = lua_type(L, -1);
+        if (t == LUA_TNUMBER)
+        {
+            return lua_tointegerx(L, -1, out int isInt) == 0 && isInt != 0;
+        }
+
+        if (t != LUA_TSTRING)
+        {
+            return false;
+        }
+
+        var k = LuaStack.ToBytes(L, -1);
+        return k.SequenceEqual("f"u8) || k.SequenceEqual("sf"u8) || k.SequenceEqual("c"u8) || k.SequenceEqual("sc"u8)
+            || k.SequenceEqual("req"u8) || k.SequenceEqual("res"u8) || k.SequenceEqual("http"u8);
+    }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int Channel(IntPtr L) => LuaCallback.Run(L, &ChannelImpl);
