@@ -107,25 +107,12 @@ internal sealed class HeadEditor : IDisposable
     }
 
     /// <summary>Appends a field.</summary>
-    public bool Add(HttpHead head, ReadOnlySpan<byte> cur, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
-    {
-        if (!ValidName(name) || !ValidValue(value))
-        {
-            return Fail();
-        }
-
-        Begin(head, cur);
-        foreach (var f in head.Fields)
-        {
-            Field(f.Name(cur), f.Value(cur));
-        }
-
-        Field(name, value);
-        return Commit(head);
-    }
+    public bool Add(HttpHead head, ReadOnlySpan<byte> cur, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value) => Append(head, cur, name, value, replace: false);
 
     /// <summary>Every field of that name removed, then the new one at the end (HAProxy's set-header).</summary>
-    public bool Set(HttpHead head, ReadOnlySpan<byte> cur, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    public bool Set(HttpHead head, ReadOnlySpan<byte> cur, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value) => Append(head, cur, name, value, replace: true);
+
+    private bool Append(HttpHead head, ReadOnlySpan<byte> cur, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool replace)
     {
         if (!ValidName(name) || !ValidValue(value))
         {
@@ -135,7 +122,7 @@ internal sealed class HeadEditor : IDisposable
         Begin(head, cur);
         foreach (var f in head.Fields)
         {
-            if (!Ascii.EqualsIgnoreCase(f.Name(cur), name))
+            if (!replace || !Ascii.EqualsIgnoreCase(f.Name(cur), name))
             {
                 Field(f.Name(cur), f.Value(cur));
             }

@@ -157,6 +157,49 @@ internal static class GenerationBuilder
             }
         }
 
+        // A use-service target: a registered service of the rule's mode.
+        LuaRegistration? LuaService(string name, string mode, string where)
+        {
+            if (!lua.Services.TryGetValue(name, out var reg))
+            {
+                errors.Add($"{where}: Lua service 'lua.{name}' not found (register it with core.register_service)");
+                return null;
+            }
+
+            if (reg.Mode != mode)
+            {
+                errors.Add($"{where}: Lua service 'lua.{name}' is a '{reg.Mode}' service; only '{mode}' services can be used from {mode}-request rules");
+                return null;
+            }
+
+            return reg;
+        }
+
+        // A lua.NAME action: registered for this rule set, with exactly its number of arguments (REALITY.md).
+        LuaRegistration? LuaAction(string name, LuaActionTargets target, int args, string where)
+        {
+            if (!lua.Actions.TryGetValue(name, out var reg))
+            {
+                errors.Add($"{where}: Lua action 'lua.{name}' not found (register it with core.register_action)");
+                return null;
+            }
+
+            if ((reg.Targets & target) == 0)
+            {
+                string set = target switch { LuaActionTargets.TcpReq => "tcp-req", LuaActionTargets.TcpRes => "tcp-res", LuaActionTargets.HttpReq => "http-req", _ => "http-res" };
+                errors.Add($"{where}: Lua action 'lua.{name}' is not registered for '{set}'");
+                return null;
+            }
+
+            if (args != reg.NbArgs)
+            {
+                errors.Add($"{where}: Lua action 'lua.{name}' expects {reg.NbArgs} argument(s), got {args}");
+                return null;
+            }
+
+            return reg;
+        }
+
         TcpRule? Rule(TcpRuleConfig r, string kw, LuaActionTargets target)
         {
             var cond = Cond(r.Condition, kw);
@@ -164,35 +207,15 @@ internal static class GenerationBuilder
             switch (r.Kind)
             {
                 case TcpRuleKind.UseService:
-                    if (!lua.Services.TryGetValue(r.LuaName!, out reg))
+                    if ((reg = LuaService(r.LuaName!, "tcp", $"{r.Location} : '{kw} use-service' in section '{section}'")) is null)
                     {
-                        errors.Add($"{r.Location} : '{kw} use-service' in section '{section}': Lua service 'lua.{r.LuaName}' not found (register it with core.register_service)");
-                        return null;
-                    }
-
-                    if (reg.Mode != "tcp")
-                    {
-                        errors.Add($"{r.Location} : '{kw} use-service' in section '{section}': Lua service 'lua.{r.LuaName}' is an '{reg.Mode}' service; only 'tcp' services can be used from tcp-request rules");
                         return null;
                     }
 
                     break;
                 case TcpRuleKind.LuaAction:
-                    if (!lua.Actions.TryGetValue(r.LuaName!, out reg))
+                    if ((reg = LuaAction(r.LuaName!, target, r.Args.Length, $"{r.Location} : '{kw}' in section '{section}'")) is null)
                     {
-                        errors.Add($"{r.Location} : '{kw}' in section '{section}': Lua action 'lua.{r.LuaName}' not found (register it with core.register_action)");
-                        return null;
-                    }
-
-                    if ((reg.Targets & target) == 0)
-                    {
-                        errors.Add($"{r.Location} : '{kw}' in section '{section}': Lua action 'lua.{r.LuaName}' is not registered for '{(target == LuaActionTargets.TcpReq ? "tcp-req" : "tcp-res")}'");
-                        return null;
-                    }
-
-                    if (r.Args.Length != reg.NbArgs)
-                    {
-                        errors.Add($"{r.Location} : '{kw}' in section '{section}': Lua action 'lua.{r.LuaName}' expects {reg.NbArgs} argument(s), got {r.Args.Length}");
                         return null;
                     }
 
@@ -263,44 +286,18 @@ internal static class GenerationBuilder
                     : new System.Text.RegularExpressions.Regex(r.Pattern, System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
 
                 LuaRegistration? service = null, action = null;
-                if (r.Kind == HttpRuleKind.UseService)
+                if (r.Kind == HttpRuleKind.UseService && (service = LuaService(r.Name!, "http", Where())) is null)
                 {
-                    if (!lua.Services.TryGetValue(r.Name!, out service))
-                    {
-                        errors.Add($"{Where()}: Lua service 'lua.{r.Name}' not found (register it with core.register_service)");
-                        return null;
-                    }
-
-                    if (service.Mode != "http")
-                    {
-                        errors.Add($"{Where()}: Lua service 'lua.{r.Name}' is a '{service.Mode}' service; only 'http' services can be used from http-request rules");
-                        return null;
-                    }
+                    return null;
                 }
 
-                if (r.Kind == HttpRuleKind.LuaAction)
+                if (r.Kind == HttpRuleKind.LuaAction && (action = LuaAction(r.Name!, phase, r.Args.Length, Where())) is null)
                 {
-                    string target = phase == LuaActionTargets.HttpReq ? "http-req" : "http-res";
-                    if (!lua.Actions.TryGetValue(r.Name!, out action))
-                    {
-                        errors.Add($"{Where()}: Lua action 'lua.{r.Name}' not found (register it with core.register_action)");
-                        return null;
-                    }
-
-                    if ((action.Targets & phase) == 0)
-                    {
-                        errors.Add($"{Where()}: Lua action 'lua.{r.Name}' is not registered for '{target}'");
-                        return null;
-                    }
-
-                    if (r.Args.Length != action.NbArgs)
-                    {
-                        errors.Add($"{Where()}: Lua action 'lua.{r.Name}' expects {action.NbArgs} argument(s), got {r.Args.Length}");
-                        return null;
-                    }
+                    return null;
                 }
 
                 int status = r.Kind == HttpRuleKind.SetLogLevel ? AccessLogs.RuleLevel(r.Name!) : r.Status;
+
                 return new HaLua.DataPlane.Http.HttpRule(r.Kind, Cond(r.Condition, kw), r.Name, value, status, r.ContentType, r.RedirectType, service)
                 {
                     Regex = regex,
