@@ -16,7 +16,7 @@ namespace HaLua.DataPlane.Lua;
 internal static class LuaSampleFunctions
 {
     /// <summary>HAProxy passes up to 5 arguments to a Lua fetch or converter.</summary>
-    private const int MaxArgs = 5;
+    private const int MaxArgs = 12;
 
     public static void AddTo(LuaEngine engine, SampleRegistry registry)
     {

@@ -156,4 +156,33 @@ public class HttpLuaActionTests
         Assert.Contains("haproxy.cfg:10", stderr);
         Assert.Contains("'lua.nosuch' not found", stderr);
     }
+
+    [Fact]
+    public async Task LuaFetchAndConverter_TwelveArguments_InHttpRules_SeeTheRequest()
+    {
+        await using var h = await HaluaProcess.StartAsync("""
+            global
+               lua-load samples.lua
+            defaults
+               mode http
+               timeout client 5s
+            frontend fe
+               bind 127.0.0.1:{PORT0}
+               http-request set-header x-id %[lua.request-id(a,b,c,d,e,f,g,h,i,j,k,l),lua.tag(1,2,3,4,5,6,7,8,9,10,11,12)]
+               http-request return status 200 content-type text/plain lf-string "%[req.hdr(x-id)]"
+            """, new Dictionary<string, string>
+        {
+            ["samples.lua"] = """
+                core.register_fetches("request-id", function(txn, ...)
+                  return txn.sf:method() .. ":" .. txn.http:req_get_headers()["host"][0] .. ":" .. table.concat({ ... })
+                end)
+                core.register_converters("tag", function(value, ...)
+                  return value .. "/" .. select("#", ...) .. "/" .. select(12, ...)
+                end)
+                """,
+        });
+        using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
+        var (status, _, body) = await c.AskAsync("/", host: "h1");
+        Assert.Equal((200, "GET:h1:abcdefghijkl/12/12"), (status, body));
+    }
 }
