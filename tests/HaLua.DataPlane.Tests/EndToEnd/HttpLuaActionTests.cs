@@ -174,7 +174,7 @@ public class HttpLuaActionTests
         {
             ["samples.lua"] = """
                 core.register_fetches("request-id", function(txn, ...)
-                  return txn.sf:method() .. ":" .. txn.http:req_get_headers()["host"][0] .. ":" .. table.concat({ ... })
+                  return txn.sf:method() .. ":" .. txn.http:req_get_headers()["host"][0] .. txn.sf:req_hdr("host") .. ":" .. table.concat({ ... })
                 end)
                 core.register_converters("tag", function(value, ...)
                   return value .. "/" .. select("#", ...) .. "/" .. select(12, ...)
@@ -183,6 +183,6 @@ public class HttpLuaActionTests
         });
         using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
         var (status, _, body) = await c.AskAsync("/", host: "h1");
-        Assert.Equal((200, "GET:h1:abcdefghijkl/12/12"), (status, body));
+        Assert.Equal((200, "GET:h1h1:abcdefghijkl/12/12"), (status, body));
     }
 }
