@@ -6,8 +6,8 @@
 #   bench/run-http.sh proxy        W3: a plain HTTP proxy (no Lua) in front of nginx
 #   bench/run-http.sh lua-fetch    W5: a Lua fetch and a Lua converter in set-header, then a Lua service
 #   bench/run-http.sh proxy-log    W3L: W3 with option httplog to a UDP syslog target (the cost of access logs)
-# WORKERS=2 runs both with 2 threads (nbthread 2, lua-load-per-thread) and no CPU pinning (the
-# machine has 2 cores; wrk shares them). Prints req/s, p50/p99 latency, server CPU and the median
+# WORKERS=2 runs both with 2 threads (nbthread 2, lua-load-per-thread), the server free to use both
+# cores, wrk and nginx on CPU 1 (PIN_LOAD_2W=" " unpins them too). Prints req/s, p50/p99 latency, server CPU and the median
 # ratio HaLua/HAProxy.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -26,9 +26,9 @@ case "$WORKLOAD" in
   *) echo "usage: $0 proxy|service|lua-action|lua-fetch|proxy-log" >&2; exit 2 ;;
 esac
 if [ "$WORKERS" != 1 ]; then
-  # Both processes use both cores, and so does wrk.
+  # The server may use both cores; wrk and nginx stay on CPU 1 (PIN_LOAD=" " unpins them too).
   PIN_SERVER=""
-  PIN_LOAD=""
+  PIN_LOAD=${PIN_LOAD_2W:-$PIN_LOAD}
 fi
 "$BENCH_ROOT/install.sh"
 build_halua
