@@ -4,6 +4,9 @@ using System.Text.RegularExpressions;
 
 namespace HaLua.DataPlane.Http;
 
+/// <summary>The part of a request line set-method, set-path, set-query and set-uri replace.</summary>
+internal enum RequestLinePart { Method, Path, Query, Uri }
+
 /// <summary>
 /// Rewrites one parsed head (rules, Lua's HTTP class, connection modes): each edit writes a new
 /// head into a pooled buffer and re-indexes the <see cref="HttpHead"/> over it, so that what the
@@ -189,8 +192,20 @@ internal sealed class HeadEditor : IDisposable
         return Commit(head);
     }
 
+    /// <summary>
+    /// set-method / set-path / set-query / set-uri (rules and Lua's req_set_*): one part of the
+    /// request line replaced, the rest kept (a path keeps the query and an absolute form's authority).
+    /// </summary>
+    public bool SetRequestPart(HttpHead head, ReadOnlySpan<byte> cur, RequestLinePart part, ReadOnlySpan<byte> value) => part switch
+    {
+        RequestLinePart.Method => SetRequestLine(head, cur, value, cur[head.Target]),
+        RequestLinePart.Path => SetRequestLine(head, cur, cur[head.Method], RequestTarget.WithPath(cur[head.Target], value)),
+        RequestLinePart.Query => SetRequestLine(head, cur, cur[head.Method], RequestTarget.WithQuery(cur[head.Target], value)),
+        _ => SetRequestLine(head, cur, cur[head.Method], value),
+    };
+
     /// <summary>A new request line: method and target (either may be the current one).</summary>
-    public bool SetRequestLine(HttpHead head, ReadOnlySpan<byte> cur, ReadOnlySpan<byte> method, ReadOnlySpan<byte> target)
+    private bool SetRequestLine(HttpHead head, ReadOnlySpan<byte> cur, ReadOnlySpan<byte> method, ReadOnlySpan<byte> target)
     {
         if (method.IsEmpty || method.ContainsAny(" \t\r\n\0"u8) || target.IsEmpty || target.ContainsAny(" \t\r\n\0"u8))
         {
@@ -211,18 +226,7 @@ internal sealed class HeadEditor : IDisposable
             return Fail();
         }
 
-        Begin();
-        Write(head.Version == 10 ? "HTTP/1.0 "u8 : "HTTP/1.1 "u8);
-        Span<byte> digits = stackalloc byte[3];
-        digits[0] = (byte)('0' + status / 100);
-        digits[1] = (byte)('0' + status / 10 % 10);
-        digits[2] = (byte)('0' + status % 10);
-        Write(digits);
-        Write(" "u8);
-        int at = _w;
-        Write(r);
-        _reason = at.._w;
-        Write("\r\n"u8);
+        BeginStatusLine(head.Version, status, r);
         CopyFields(head, cur);
         if (!Commit(head))
         {
@@ -325,23 +329,28 @@ internal sealed class HeadEditor : IDisposable
     {
         if (head.Status > 0)
         {
-            Begin();
-            Write(head.Version == 10 ? "HTTP/1.0 "u8 : "HTTP/1.1 "u8);
-            Span<byte> digits = stackalloc byte[3];
-            digits[0] = (byte)('0' + head.Status / 100);
-            digits[1] = (byte)('0' + head.Status / 10 % 10);
-            digits[2] = (byte)('0' + head.Status % 10);
-            Write(digits);
-            Write(" "u8);
-            int at = _w;
-            Write(cur[head.Reason]);
-            _reason = at.._w;
-            Write("\r\n"u8);
+            BeginStatusLine(head.Version, head.Status, cur[head.Reason]);
         }
         else
         {
             BeginRequestLine(cur[head.Method], cur[head.Target], head.Version);
         }
+    }
+
+    private void BeginStatusLine(int version, int status, ReadOnlySpan<byte> reason)
+    {
+        Begin();
+        Write(version == 10 ? "HTTP/1.0 "u8 : "HTTP/1.1 "u8);
+        Span<byte> digits = stackalloc byte[3];
+        digits[0] = (byte)('0' + status / 100);
+        digits[1] = (byte)('0' + status / 10 % 10);
+        digits[2] = (byte)('0' + status % 10);
+        Write(digits);
+        Write(" "u8);
+        int at = _w;
+        Write(reason);
+        _reason = at.._w;
+        Write("\r\n"u8);
     }
 
     private void BeginRequestLine(ReadOnlySpan<byte> method, ReadOnlySpan<byte> target, int version)

@@ -1054,15 +1054,14 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
     /// <summary>set-method, set-path, set-query, set-uri.</summary>
     private void SetRequestLine(HttpRule rule)
     {
-        var bytes = RequestBytes;
-        var value = System.Text.Encoding.Latin1.GetBytes(rule.Value!.Evaluate(this));
-        _ = rule.Kind switch
+        var part = rule.Kind switch
         {
-            Config.HttpRuleKind.SetMethod => _reqEdit.SetRequestLine(_request, bytes, value, bytes[_request.Target]),
-            Config.HttpRuleKind.SetPath => _reqEdit.SetRequestLine(_request, bytes, bytes[_request.Method], RequestTarget.WithPath(bytes[_request.Target], value)),
-            Config.HttpRuleKind.SetQuery => _reqEdit.SetRequestLine(_request, bytes, bytes[_request.Method], RequestTarget.WithQuery(bytes[_request.Target], value)),
-            _ => _reqEdit.SetRequestLine(_request, bytes, bytes[_request.Method], value),
+            Config.HttpRuleKind.SetMethod => RequestLinePart.Method,
+            Config.HttpRuleKind.SetPath => RequestLinePart.Path,
+            Config.HttpRuleKind.SetQuery => RequestLinePart.Query,
+            _ => RequestLinePart.Uri,
         };
+        _reqEdit.SetRequestPart(_request, RequestBytes, part, System.Text.Encoding.Latin1.GetBytes(rule.Value!.Evaluate(this)));
     }
 
     /// <summary>

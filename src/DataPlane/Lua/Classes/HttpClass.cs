@@ -198,42 +198,33 @@ internal static unsafe class HttpClass
         return regex;
     }
 
-    /// <summary>Which part of the request line a req_set_* function replaces.</summary>
-    private enum LinePart { Method, Path, Query, Uri }
-
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int SetMethod(IntPtr L) => LuaCallback.Run(L, &SetMethodImpl);
 
-    private static int SetMethodImpl(IntPtr L, LuaState st) => SetLine(L, LinePart.Method, "HTTP.req_set_method");
+    private static int SetMethodImpl(IntPtr L, LuaState st) => SetLine(L, RequestLinePart.Method, "HTTP.req_set_method");
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int SetPath(IntPtr L) => LuaCallback.Run(L, &SetPathImpl);
 
-    private static int SetPathImpl(IntPtr L, LuaState st) => SetLine(L, LinePart.Path, "HTTP.req_set_path");
+    private static int SetPathImpl(IntPtr L, LuaState st) => SetLine(L, RequestLinePart.Path, "HTTP.req_set_path");
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int SetQuery(IntPtr L) => LuaCallback.Run(L, &SetQueryImpl);
 
-    private static int SetQueryImpl(IntPtr L, LuaState st) => SetLine(L, LinePart.Query, "HTTP.req_set_query");
+    private static int SetQueryImpl(IntPtr L, LuaState st) => SetLine(L, RequestLinePart.Query, "HTTP.req_set_query");
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int SetUri(IntPtr L) => LuaCallback.Run(L, &SetUriImpl);
 
-    private static int SetUriImpl(IntPtr L, LuaState st) => SetLine(L, LinePart.Uri, "HTTP.req_set_uri");
+    private static int SetUriImpl(IntPtr L, LuaState st) => SetLine(L, RequestLinePart.Uri, "HTTP.req_set_uri");
 
-    private static int SetLine(IntPtr L, LinePart part, string fn)
+    private static int SetLine(IntPtr L, RequestLinePart part, string fn)
     {
         var (host, head) = Message(L, response: false, fn);
         var bytes = host.MessageBytes(false);
         var value = LuaCallback.Bytes(L, 2, fn);
         var editor = host.MessageEditor(false);
-        bool done = part switch
-        {
-            LinePart.Method => editor.SetRequestLine(head, bytes, value, bytes[head.Target]),
-            LinePart.Path => editor.SetRequestLine(head, bytes, bytes[head.Method], RequestTarget.WithPath(bytes[head.Target], value)),
-            LinePart.Query => editor.SetRequestLine(head, bytes, bytes[head.Method], RequestTarget.WithQuery(bytes[head.Target], value)),
-            _ => editor.SetRequestLine(head, bytes, bytes[head.Method], value),
-        };
+        bool done = editor.SetRequestPart(head, bytes, part, value);
         Edit(editor, done, fn);
         return 0;
     }
