@@ -104,6 +104,13 @@ internal sealed class HaluaProcess : IAsyncDisposable
         return (dir, cfg, ports);
     }
 
+    /// <summary>Writes the config and files, then runs <c>halua -c -f</c> on them to completion.</summary>
+    public static Task<(int ExitCode, string Stdout, string Stderr)> CheckAsync(string config, IReadOnlyDictionary<string, string>? files = null)
+    {
+        var (dir, cfg, _) = Prepare(config, files);
+        return RunToEndAsync(dir, "-c", "-f", cfg);
+    }
+
     /// <summary>Runs <c>halua ARGS</c> to completion (for -c, -v, bad configs).</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunToEndAsync(string workingDir, params string[] args)
     {

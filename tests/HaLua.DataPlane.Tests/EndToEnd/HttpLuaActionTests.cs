@@ -130,7 +130,7 @@ public class HttpLuaActionTests
     [Fact]
     public async Task HttpActions_WrongPhaseOrArgumentCount_AreConfigErrors()
     {
-        var (dir, cfg, _) = HaluaProcess.Prepare("""
+        var (code, _, stderr) = await HaluaProcess.CheckAsync("""
             global
                lua-load actions.lua
             defaults
@@ -145,7 +145,6 @@ public class HttpLuaActionTests
         {
             ["actions.lua"] = Script + "\ncore.register_action(\"tcponly\", { \"tcp-req\" }, function(txn) end)\n",
         });
-        var (code, _, stderr) = await HaluaProcess.RunToEndAsync(dir, "-c", "-f", cfg);
         Assert.Equal(1, code);
         Assert.Contains("haproxy.cfg:7", stderr);
         Assert.Contains("'lua.tcponly' is not registered for 'http-req'", stderr);

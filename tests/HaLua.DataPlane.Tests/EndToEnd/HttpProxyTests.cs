@@ -443,7 +443,7 @@ public class HttpProxyTests
     [Fact]
     public async Task HttpRequestRules_BadActionOrExpression_AreConfigErrorsWithLine()
     {
-        var (dir, cfg, _) = HaluaProcess.Prepare("""
+        var (code, _, stderr) = await HaluaProcess.CheckAsync("""
             defaults
                mode http
             frontend fe
@@ -460,7 +460,6 @@ public class HttpProxyTests
                http-request deny
                server s 127.0.0.1:80
             """);
-        var (code, _, stderr) = await HaluaProcess.RunToEndAsync(dir, "-c", "-f", cfg);
         Assert.Equal(1, code);
         Assert.Contains("cfg:6", stderr);
         Assert.Contains("tarpit", stderr);
@@ -645,7 +644,7 @@ public class HttpProxyTests
     [Fact]
     public async Task ModeMismatch_FrontendHttpBackendTcp_IsAConfigError()
     {
-        var (dir, cfg, _) = HaluaProcess.Prepare("""
+        var (code, _, stderr) = await HaluaProcess.CheckAsync("""
             frontend fe
                mode http
                bind 127.0.0.1:{PORT0}
@@ -654,7 +653,6 @@ public class HttpProxyTests
                mode tcp
                server s 127.0.0.1:80
             """);
-        var (code, _, stderr) = await HaluaProcess.RunToEndAsync(dir, "-c", "-f", cfg);
         Assert.Equal(1, code);
         Assert.Contains("cannot use backend 'be' (mode tcp)", stderr);
         Assert.Contains("cfg:4", stderr);

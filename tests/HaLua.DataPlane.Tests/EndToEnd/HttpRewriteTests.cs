@@ -100,7 +100,7 @@ public class HttpRewriteTests
     [Fact]
     public async Task ReturnFile_Missing_IsAConfigErrorWithFileAndLine()
     {
-        var (dir, cfg, _) = HaluaProcess.Prepare("""
+        var (code, _, stderr) = await HaluaProcess.CheckAsync("""
             defaults
                mode http
             frontend fe
@@ -109,7 +109,6 @@ public class HttpRewriteTests
                http-request set-var(nope) str(x)
                http-request replace-header x ( y
             """);
-        var (code, _, stderr) = await HaluaProcess.RunToEndAsync(dir, "-c", "-f", cfg);
         Assert.Equal(1, code);
         Assert.Contains("haproxy.cfg:5", stderr);
         Assert.Contains("cannot read '/nonexistent/page.txt'", stderr);

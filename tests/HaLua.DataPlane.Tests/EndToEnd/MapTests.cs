@@ -277,7 +277,7 @@ public class MapTests
     [InlineData("http-request set-header X %[path,map_str_int(hosts.lst)]", "'http-request set-header'", "already used as a pattern file")]
     public async Task BadMapOrAclFile_IsAConfigErrorNamingTheLineAndKeyword(string line, string keyword, string message)
     {
-        var (dir, cfg, _) = HaluaProcess.Prepare(Defaults + $$"""
+        var (code, _, stderr) = await HaluaProcess.CheckAsync(Defaults + $$"""
 
             frontend fe
                bind 127.0.0.1:{PORT0}
@@ -285,7 +285,6 @@ public class MapTests
                {{line}}
                http-request return status 200 if local
             """, new Dictionary<string, string> { ["hosts.lst"] = "# hosts\nexample.com\n" });
-        var (code, _, stderr) = await HaluaProcess.RunToEndAsync(dir, "-c", "-f", cfg);
         Assert.True(code == 1, stderr);
         Assert.True(stderr.Contains($"haproxy.cfg:9 : {keyword} in section 'frontend fe'", StringComparison.Ordinal), stderr);
         Assert.True(stderr.Contains(message, StringComparison.Ordinal), stderr);
