@@ -195,7 +195,7 @@ internal static class HttpFetches
     }
 
     /// <summary>The occ-th value (1-based; negative counts from the last; 0 is the last too).</summary>
-    private static string? Occurrence(HttpHeaderView h, string? name, int occ, bool splitCommas)
+    internal static string? Occurrence(HttpHeaderView h, string? name, int occ, bool splitCommas)
     {
         var values = Values(h, name, splitCommas);
         if (values.Count == 0)

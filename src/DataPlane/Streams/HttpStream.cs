@@ -1093,17 +1093,7 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
             return value.TrimEnd('/') + uri;
         }
 
-        var headers = ((IHttpRequestView)this).Headers;
-        string host = "";
-        for (int i = 0; i < headers.Count; i++)
-        {
-            if (System.Text.Ascii.EqualsIgnoreCase(headers.Name(i), "host"u8))
-            {
-                host = System.Text.Encoding.Latin1.GetString(headers.Value(i));
-                break;
-            }
-        }
-
+        string host = HttpFetches.Occurrence(((IHttpRequestView)this).Headers, "host", 1, splitCommas: false) ?? "";
         return value + "://" + host + uri;
     }
 
