@@ -41,7 +41,8 @@ internal sealed class Listener : IAsyncDisposable
     /// <summary>The listener's name (HAProxy's: "sock-N" unless named).</summary>
     public string Name { get; }
 
-    public IPEndPoint? LocalEndPoint => _socket?.LocalEndPoint as IPEndPoint;
+    /// <summary>The bound address (the real port when the bind asked for 0), kept after a stop.</summary>
+    public IPEndPoint? LocalEndPoint { get; private set; }
 
     public long Accepted => Interlocked.Read(ref _accepted);
 
@@ -49,6 +50,9 @@ internal sealed class Listener : IAsyncDisposable
     public HaLua.DataPlane.Stats.Counters Counters { get; } = new();
 
     public bool IsPaused => _paused is not null;
+
+    /// <summary>Closed for good (<see cref="StopAsync"/>).</summary>
+    public bool IsStopped => _stop.IsCancellationRequested;
 
     /// <summary>Binds and starts accepting; returns an error message naming the bind, or null.</summary>
     public string? Start()
@@ -66,6 +70,7 @@ internal sealed class Listener : IAsyncDisposable
             s.Bind(ep);
             s.Listen(1024);
             _socket = s;
+            LocalEndPoint = s.LocalEndPoint as IPEndPoint;
         }
         catch (SocketException ex)
         {
@@ -91,6 +96,20 @@ internal sealed class Listener : IAsyncDisposable
 
                 await _handler.WaitForSlotAsync(ct).ConfigureAwait(false);
                 var client = await _socket!.AcceptAsync(ct).ConfigureAwait(false);
+                if (_paused is { } pausedMeanwhile)
+                {
+                    // The accept was already waiting when the pause came: the connection waits for the resume as if in the backlog.
+                    try
+                    {
+                        await pausedMeanwhile.Task.WaitAsync(ct).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        client.Dispose();
+                        throw;
+                    }
+                }
+
                 client.NoDelay = true;
                 Interlocked.Increment(ref _accepted);
                 _ = _handler.HandleAsync(client, this);
