@@ -44,7 +44,8 @@ public interface IAdminRuntime
     /// <summary>Maps (<paramref name="maps"/>) or ACL files.</summary>
     IPatternAdmin Patterns(bool maps);
 
-    ReloadResponse ReloadLua();
+    /// <summary>Lua hot reload; <paramref name="sources"/> are new contents by file base name.</summary>
+    ReloadResponse ReloadLua(IReadOnlyDictionary<string, byte[]> sources);
 
     LuaStatus GetLuaStatus();
 

@@ -20,7 +20,8 @@ internal static class Program
           -q        quiet: no notices on stderr
           -v, -vv   print the version and exit
           --help    this text
-        Signals: SIGTERM/SIGINT stop gracefully (stop accepting, let streams finish up to hard-stop-after).
+        Signals: SIGTERM/SIGINT stop gracefully (stop accepting, let streams finish up to hard-stop-after);
+                 SIGHUP reloads the Lua files in place (hot reload: all or nothing, no connection dropped).
         """;
 
     public static int Main(string[] args)
@@ -141,6 +142,12 @@ internal static class Program
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Set(); });
         using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Set(); });
         var server = new DataPlaneHost(generation);
+        // SIGHUP: Lua hot reload (HAProxy reloads the whole process on a signal; HaLua reloads the Lua files in place).
+        using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c =>
+        {
+            c.Cancel = true;
+            ThreadPool.QueueUserWorkItem(_ => server.ReloadLua());
+        });
         try
         {
             var startErrors = server.Start();

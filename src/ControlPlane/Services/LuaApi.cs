@@ -5,7 +5,8 @@ namespace HaLua.ControlPlane.Services;
 
 internal sealed class LuaApi(IAdminRuntime runtime) : LuaService.LuaServiceBase
 {
-    public override Task<ReloadResponse> Reload(ReloadRequest request, ServerCallContext context) => Task.FromResult(runtime.ReloadLua());
+    public override Task<ReloadResponse> Reload(ReloadRequest request, ServerCallContext context)
+        => Task.Run(() => runtime.ReloadLua(request.Sources.ToDictionary(kv => kv.Key, kv => kv.Value.ToByteArray(), StringComparer.Ordinal)), context.CancellationToken);
 
     public override Task<LuaStatus> Status(LuaStatusRequest request, ServerCallContext context) => Task.FromResult(runtime.GetLuaStatus());
 }

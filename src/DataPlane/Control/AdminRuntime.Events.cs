@@ -33,6 +33,7 @@ internal sealed partial class AdminRuntime
 
     private void SubscribeEvents()
     {
+        _host.LuaReloaded += generation => Publish("lua", generation.ToString(System.Globalization.CultureInfo.InvariantCulture), "reload", (generation - 1).ToString(System.Globalization.CultureInfo.InvariantCulture), generation.ToString(System.Globalization.CultureInfo.InvariantCulture), "Lua reloaded");
         foreach (var proxy in Generation.Proxies)
         {
             if (proxy.Backend is { } backend)

@@ -137,9 +137,39 @@ internal sealed partial class AdminRuntime : IAdminRuntime
     public void DeleteServer(string backend, string server)
         => throw AdminException.Unimplemented("deleting servers is not implemented yet");
 
-    public ReloadResponse ReloadLua() => throw AdminException.Unimplemented("Lua hot reload is not implemented yet");
+    public ReloadResponse ReloadLua(IReadOnlyDictionary<string, byte[]> sources)
+    {
+        var result = _host.ReloadLua(sources);
+        if (!result.Done)
+        {
+            throw AdminException.FailedPrecondition($"Lua reload refused, generation {result.Generation} kept: {string.Join("; ", result.Errors)}");
+        }
 
-    public LuaStatus GetLuaStatus() => throw AdminException.Unimplemented("Lua status is not implemented yet");
+        var response = new ReloadResponse { Generation = result.Generation };
+        response.Files.AddRange(Files());
+        return response;
+    }
+
+    public LuaStatus GetLuaStatus()
+    {
+        var lua = Generation.Lua;
+        var status = new LuaStatus
+        {
+            Generation = Generation.LuaGeneration,
+            Errors = Generation.RetiredLuaErrors + lua.States.Sum(st => Interlocked.Read(ref st.Stats.Errors)),
+            DrainingGenerations = _host.DrainingLuaEngines,
+        };
+        status.Files.AddRange(Files());
+        status.States.AddRange(lua.States.Select(st => new LuaStateInfo
+        {
+            Name = st.WorkerIndex < 0 ? "shared" : $"thread {st.WorkerIndex + 1}",
+            MemoryBytes = st.MeasureMemory(),
+        }));
+        return status;
+    }
+
+    private IEnumerable<LuaFile> Files()
+        => Generation.Lua.LoadedFiles.Select(f => new LuaFile { Path = f.Path, Sha256 = f.Sha256, PerThread = f.PerThread, Origin = f.FromApi ? "api" : "disk" });
 
     public Task ExecuteCliAsync(string command, IAsyncEnumerable<ReadOnlyMemory<byte>>? input, Func<ReadOnlyMemory<byte>, Task> output, CancellationToken cancellationToken)
         => throw AdminException.Unimplemented("the runtime CLI is not implemented yet");

@@ -19,6 +19,7 @@ internal sealed unsafe class LuaEngine : IDisposable
     private static readonly RawFunctions Raw = CreateRawFunctions();
 
     private readonly List<LuaFunctionRef> _inits = [];
+    private readonly List<LuaLoadedFile> _loaded = [];
     private readonly List<LuaFunctionRef> _pendingTasks = [];
     private readonly List<Task> _runningTasks = [];
     private readonly CancellationTokenSource _stopping = new();
@@ -84,22 +85,34 @@ internal sealed unsafe class LuaEngine : IDisposable
     /// <summary>The state a stream on <paramref name="worker"/> uses for functions it finds there.</summary>
     public LuaState? StateFor(int worker) => _perWorker[worker % _perWorker.Length] ?? _shared;
 
-    /// <summary>Loads every lua-load / lua-load-per-thread file and runs its body. Returns the errors (file:line: message).</summary>
-    public List<string> Load(IReadOnlyList<LuaLoadConfig> loads, IReadOnlyList<LuaPrependPath> prependPaths)
+    /// <summary>The files as loaded, in load order.</summary>
+    public IReadOnlyList<LuaLoadedFile> LoadedFiles => _loaded;
+
+    /// <summary>
+    /// Loads every lua-load / lua-load-per-thread file and runs its body. Returns the errors (file:line: message).
+    /// <paramref name="sources"/> replaces the content of the files whose base name it names (a hot reload's new code).
+    /// </summary>
+    public List<string> Load(IReadOnlyList<LuaLoadConfig> loads, IReadOnlyList<LuaPrependPath> prependPaths, IReadOnlyDictionary<string, byte[]>? sources = null)
     {
         var errors = new List<string>();
         foreach (var load in loads)
         {
-            byte[] code;
-            try
+            byte[]? code = null;
+            bool fromApi = sources is not null && sources.TryGetValue(Path.GetFileName(load.Path), out code);
+            if (code is null)
             {
-                code = File.ReadAllBytes(load.Path);
+                try
+                {
+                    code = File.ReadAllBytes(load.Path);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    errors.Add($"{load.Location} : '{(load.PerThread ? "lua-load-per-thread" : "lua-load")}' in section 'global': cannot read '{load.Path}': {ex.Message}");
+                    continue;
+                }
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                errors.Add($"{load.Location} : '{(load.PerThread ? "lua-load-per-thread" : "lua-load")}' in section 'global': cannot read '{load.Path}': {ex.Message}");
-                continue;
-            }
+
+            _loaded.Add(new LuaLoadedFile(load.Path, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(code)), load.PerThread, fromApi));
 
             if (load.PerThread)
             {
@@ -333,6 +346,64 @@ internal sealed unsafe class LuaEngine : IDisposable
             _runningTasks.Add(t);
         }
     }
+
+    /// <summary>A new, empty engine for a hot reload: the same settings, registry and hooks.</summary>
+    public LuaEngine CreateSuccessor() => new(Settings, Samples) { InfoProvider = InfoProvider, OnStateReady = OnStateReady };
+
+    /// <summary>
+    /// A hot reload's check. Every service, action, fetch and converter of this (the
+    /// running) engine must be in <paramref name="successor"/> in the same shape: the configuration
+    /// was checked against them. Then <see cref="HandOver"/> retargets each of this engine's
+    /// registrations (the objects the rules hold) at the successor's functions and makes it the
+    /// successor's entry, so the next call of every rule runs the new code.
+    /// </summary>
+    public List<string> HandOverCheck(LuaEngine successor)
+    {
+        var errors = new List<string>();
+        Check(Services, successor.Services, "service", r => r.Mode ?? "");
+        Check(Actions, successor.Actions, "action", r => r.Targets.ToString());
+        Check(Fetches, successor.Fetches, "sample-fetch", _ => "");
+        Check(Converters, successor.Converters, "converter", _ => "");
+        return errors;
+
+        void Check(Dictionary<string, LuaRegistration> old, Dictionary<string, LuaRegistration> next, string kind, Func<LuaRegistration, string> shape)
+        {
+            foreach (var (name, reg) in old)
+            {
+                if (!next.TryGetValue(name, out var n))
+                {
+                    errors.Add($"the new scripts do not register the {kind} '{name}' (the configuration was checked against it)");
+                }
+                else if (shape(n) != shape(reg) || n.NbArgs != reg.NbArgs)
+                {
+                    errors.Add($"the new scripts register the {kind} '{name}' differently ({Shape(n, shape)} instead of {Shape(reg, shape)})");
+                }
+            }
+        }
+
+        static string Shape(LuaRegistration r, Func<LuaRegistration, string> shape) => $"'{shape(r)}'{(r.NbArgs > 0 ? $" with {r.NbArgs} argument(s)" : "")}";
+    }
+
+    /// <summary>The switch, after <see cref="HandOverCheck"/> found nothing wrong.</summary>
+    public void HandOver(LuaEngine successor)
+    {
+        Adopt(Services, successor.Services);
+        Adopt(Actions, successor.Actions);
+        Adopt(Fetches, successor.Fetches);
+        Adopt(Converters, successor.Converters);
+
+        static void Adopt(Dictionary<string, LuaRegistration> old, Dictionary<string, LuaRegistration> next)
+        {
+            foreach (var (name, reg) in old)
+            {
+                reg.Retarget(next[name]);
+                next[name] = reg;
+            }
+        }
+    }
+
+    /// <summary>A hot reload replaced this engine: its tasks stop now; its states live on until <see cref="Dispose"/> (when no stream can use them).</summary>
+    public void Retire() => _stopping.Cancel();
 
     public void Dispose()
     {

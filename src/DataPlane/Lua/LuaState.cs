@@ -79,7 +79,27 @@ internal sealed unsafe partial class LuaState : IDisposable
     /// <summary>Registry references of the class metatables and helpers set up by the prelude.</summary>
     public LuaClassRefs Classes { get; } = new();
 
+    /// <summary>Bytes allocated, as counted by the limiting allocator (0 without <c>tune.lua.maxmem</c>: see <see cref="MeasureMemory"/>).</summary>
     public long MemoryUsed => _mem->Used;
+
+    /// <summary>Bytes in use: the allocator's count, or Lua's own (taking the gate) when no limit is set.</summary>
+    public long MeasureMemory()
+    {
+        if (_mem->Limit > 0)
+        {
+            return _mem->Used;
+        }
+
+        Enter();
+        try
+        {
+            return (long)lua_gc(L, LUA_GCCOUNT, 0) * 1024 + lua_gc(L, LUA_GCCOUNTB, 0);
+        }
+        finally
+        {
+            Exit();
+        }
+    }
 
     public long MemoryLimit => _mem->Limit;
 

@@ -17,7 +17,19 @@ internal sealed class LuaPrivSlot
     /// <summary>Replaces the data with the value at idx of L (caller holds the gate).</summary>
     public void Set(LuaState st, IntPtr L, int idx)
     {
-        Release();
+        if (_state == st)
+        {
+            Release();
+        }
+        else
+        {
+            // The data lives in another state, whose gate the caller does not hold: it is not
+            // unreferenced there (that would race with that state's own coroutines). This happens
+            // after a Lua hot reload, whose old states are closed whole once their streams end.
+            _state = null;
+            _ref = LUA_NOREF;
+        }
+
         lua_pushvalue(L, idx);
         _ref = luaL_ref(L, LUA_REGISTRYINDEX);
         _state = st;

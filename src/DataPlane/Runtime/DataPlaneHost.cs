@@ -10,7 +10,7 @@ namespace HaLua.DataPlane.Runtime;
 /// Runs a generation: its listeners, health checks and Lua tasks, and tracks the streams in
 /// flight so a stop can let them finish (up to hard-stop-after).
 /// </summary>
-internal sealed class DataPlaneHost : IDisposable
+internal sealed partial class DataPlaneHost : IDisposable
 {
     private readonly CancellationTokenSource _hardStop = new();
     private readonly HealthCheckService _health = new();
@@ -19,6 +19,8 @@ internal sealed class DataPlaneHost : IDisposable
     private TaskCompletionSource? _drained;
     private int _active;
     private int _workerRotor;
+    private StreamEpoch _epoch = new();
+    private readonly RetiredEpochs _epochs = new();
 
     public DataPlaneHost(Generation generation)
     {
@@ -86,14 +88,17 @@ internal sealed class DataPlaneHost : IDisposable
 
     internal CancellationToken HardStop => _hardStop.Token;
 
-    internal void StreamStarted()
+    /// <summary>Counts a stream in; the epoch it gets must be given back to <see cref="StreamEnded"/>.</summary>
+    internal StreamEpoch StreamStarted()
     {
         Interlocked.Increment(ref _active);
         Interlocked.Increment(ref Stats.ProcessCounters.ActiveConnections);
+        return StreamEpoch.Enter(ref _epoch);
     }
 
-    internal void StreamEnded()
+    internal void StreamEnded(StreamEpoch epoch)
     {
+        epoch.Leave(_epochs);
         Interlocked.Decrement(ref Stats.ProcessCounters.ActiveConnections);
         if (Interlocked.Decrement(ref _active) == 0)
         {
@@ -171,7 +176,7 @@ internal sealed class DataPlaneHost : IDisposable
 
         public async Task HandleAsync(Socket client, Listener listener)
         {
-            host.StreamStarted();
+            var epoch = host.StreamStarted();
             try
             {
                 int worker = host.NextWorker();
@@ -213,7 +218,7 @@ internal sealed class DataPlaneHost : IDisposable
             {
                 frontend.Slots?.Release();
                 host.ProcessSlots.Release();
-                host.StreamEnded();
+                host.StreamEnded(epoch);
             }
         }
     }

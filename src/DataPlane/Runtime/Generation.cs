@@ -10,17 +10,32 @@ namespace HaLua.DataPlane.Runtime;
 /// </summary>
 internal sealed class Generation : IDisposable
 {
+    private volatile LuaEngine _lua;
+
     public Generation(HaLuaConfig config, LuaEngine lua, SampleRegistry samples, IReadOnlyList<ProxyRuntime> proxies)
     {
         Config = config;
-        Lua = lua;
+        _lua = lua;
         Samples = samples;
         Proxies = proxies;
     }
 
     public HaLuaConfig Config { get; }
 
-    public LuaEngine Lua { get; }
+    /// <summary>The running Lua engine: replaced whole by a hot reload (<see cref="DataPlaneHost.ReloadLua"/>).</summary>
+    public LuaEngine Lua => _lua;
+
+    /// <summary>1 at start, then one more per successful hot reload.</summary>
+    public long LuaGeneration { get; private set; } = 1;
+
+    /// <summary>Lua errors of the engines a reload replaced (for the status's running total).</summary>
+    public long RetiredLuaErrors { get; set; }
+
+    internal void SwapLua(LuaEngine next)
+    {
+        _lua = next;
+        LuaGeneration++;
+    }
 
     public SampleRegistry Samples { get; }
 
