@@ -53,6 +53,8 @@ public sealed record GlobalConfig
     public TimeSpan? HardStopAfter { get; init; }
     public ImmutableArray<StatsSocketConfig> StatsSockets { get; init; } = [];
     public bool Daemon { get; init; }
+    /// <summary><c>httpclient.ssl.verify required|none</c>: the Lua httpclient checks https certificates (default).</summary>
+    public bool HttpClientSslVerify { get; init; } = true;
 }
 
 public enum ProxyMode { Tcp, Http }
