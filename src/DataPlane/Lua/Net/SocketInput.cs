@@ -66,7 +66,11 @@ internal sealed class SocketInput : IDisposable
     /// <summary>Free room for the next read (the unread bytes are moved to the front or the buffer grows first). Only while no read is pending.</summary>
     public Memory<byte> PrepareRead()
     {
-        if (_buffer.Length - _end < MinRead)
+        if (_start == _end)
+        {
+            _start = _end = _lineScanned = 0;
+        }
+        else if (_buffer.Length - _end < MinRead)
         {
             int count = Count;
             if (_start > 0 && _buffer.Length - count >= MinRead)
@@ -92,17 +96,14 @@ internal sealed class SocketInput : IDisposable
     /// <summary>A read put <paramref name="n"/> bytes at the memory <see cref="PrepareRead"/> gave.</summary>
     public void Commit(int n) => _end += n;
 
+    /// <summary>
+    /// Takes <paramref name="n"/> bytes from the front. The positions never go back here: a read
+    /// may be pending at <see cref="PrepareRead"/>'s memory (only PrepareRead moves bytes).
+    /// </summary>
     public void Consume(int n)
     {
         _start += n;
-        if (_start == _end)
-        {
-            _start = _end = _lineScanned = 0;
-        }
-        else
-        {
-            _lineScanned = Math.Max(_lineScanned, _start);
-        }
+        _lineScanned = Math.Max(_lineScanned, _start);
     }
 
     /// <summary>
