@@ -186,6 +186,10 @@ public class SocketClassTests
               P(s:receive(6 + 5 + 3 + 2 + 2 + 2))
               P(s:getpeername() == "127.0.0.1:{{server.Port}}", s:getsockname():match("^127%.0%.0%.1:%d+$") ~= nil)
               P(s:setoption("tcp-nodelay", true))
+              P(pcall(s.send, s, {}))
+              P(pcall(s.send, s, "x", "one"))
+              P(pcall(s.receive, s, "*x"))
+              P(pcall(s.receive, s, -1))
               s:close()
               P(s:send("x"))
               P(s:send("abc", 2))
@@ -208,6 +212,10 @@ public class SocketClassTests
             "abcdefbcdefbcdef12zz"
             true,true
 
+            false,"Socket.send: bad argument #1 (string expected, got table)"
+            false,"Socket.send: bad argument #2 (number expected, got string)"
+            false,"Socket.receive: bad argument #1 (invalid pattern '*x': use '*l', '*a' or a number)"
+            false,"Socket.receive: bad argument #1 (the byte count must not be negative)"
             nil,"closed",0
             nil,"closed",1
             nil,"closed",""

@@ -19,10 +19,10 @@ internal static unsafe partial class SocketClass
         const string fn = "Socket.send";
         var sock = LuaCallback.Self<LuaSocket>(L, 1, fn);
         var exec = LuaCallback.Require(st, Contexts, fn);
-        var data = LuaCallback.Bytes(L, 3, fn);
+        var data = BytesArg(L, 3, fn);
         long size = data.Length;
-        long i = LuaCallback.OptInteger(L, 4, fn, 1);
-        long j = LuaCallback.OptInteger(L, 5, fn, -1);
+        long i = OptIntegerArg(L, 4, fn, 1);
+        long j = OptIntegerArg(L, 5, fn, -1);
         if (i < 0)
         {
             i = size + i + 1;
@@ -77,7 +77,7 @@ internal static unsafe partial class SocketClass
         var sock = LuaCallback.Self<LuaSocket>(L, 1, fn);
         var exec = LuaCallback.Require(st, Contexts, fn);
         var pattern = Pattern(L, 3, fn);
-        var prefix = lua_isnoneornil(L, 4) ? default : LuaCallback.Bytes(L, 4, fn);
+        var prefix = lua_isnoneornil(L, 4) ? default : BytesArg(L, 4, fn);
 
         // The prefix counts inside a byte count (HAProxy, REALITY.md): receive(5, "ab") reads 3 bytes.
         if (pattern.Kind == ReceiveKind.Count)

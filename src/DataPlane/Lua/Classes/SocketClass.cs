@@ -104,7 +104,7 @@ internal static unsafe partial class SocketClass
         }
         else
         {
-            string address = LuaCallback.String(L, 3, fn);
+            string address = System.Text.Encoding.UTF8.GetString(BytesArg(L, 3, fn));
             long? port = null;
             if (!lua_isnoneornil(L, 4))
             {
@@ -146,6 +146,24 @@ internal static unsafe partial class SocketClass
 
     /// <summary>The event loop the script runs on (its stream's worker): the socket's I/O completes there.</summary>
     internal static int Worker(LuaState st) => HaLua.DataPlane.Io.EventLoop.Current?.Id ?? Math.Max(0, st.WorkerIndex);
+
+    // The raw functions get (socket, again, args...): an argument's number for the script is its index - 2.
+    private static ReadOnlySpan<byte> BytesArg(IntPtr L, int idx, string fn)
+        => LuaStack.IsStringOrNumber(L, idx)
+            ? LuaStack.ToBytes(L, idx)
+            : throw new LuaArgumentException($"{fn}: bad argument #{idx - 2} (string expected, got {LuaStack.TypeName(L, idx)})");
+
+    private static long OptIntegerArg(IntPtr L, int idx, string fn, long @default)
+    {
+        if (lua_isnoneornil(L, idx))
+        {
+            return @default;
+        }
+
+        return LuaStack.TryGetInteger(L, idx, out long v)
+            ? v
+            : throw new LuaArgumentException($"{fn}: bad argument #{idx - 2} (number expected, got {LuaStack.TypeName(L, idx)})");
+    }
 
     private static int PushFailure(IntPtr L, string message)
     {
