@@ -55,6 +55,8 @@ public sealed record GlobalConfig
     public bool Daemon { get; init; }
     /// <summary>The gRPC admin endpoint; null: none.</summary>
     public AdminApiConfig? AdminApi { get; init; }
+    /// <summary><c>httpclient.ssl.verify required|none</c>: the Lua httpclient checks https certificates (default).</summary>
+    public bool HttpClientSslVerify { get; init; } = true;
 }
 
 /// <summary><c>admin-api</c>: where the gRPC admin API listens and how callers authenticate.</summary>

@@ -71,6 +71,15 @@ internal sealed partial class ConfigParser
             case "admin-api":
                 ParseAdminApi(line);
                 return;
+            case "httpclient.ssl.verify":
+                if (w.Count != 2 || w[1] is not ("none" or "required"))
+                {
+                    Error(loc, kw, "'httpclient.ssl.verify' expects 'none' or 'required'");
+                    return;
+                }
+
+                _global = _global with { HttpClientSslVerify = w[1] == "required" };
+                return;
         }
 
         if (kw.StartsWith("tune.lua.", StringComparison.Ordinal))

@@ -24,6 +24,7 @@ internal sealed unsafe class EventLoop
 
     public EventLoop(int id)
     {
+        Id = id;
         _epfd = Sys.EpollCreate1(Sys.EPOLL_CLOEXEC);
         if (_epfd < 0)
         {
@@ -43,6 +44,9 @@ internal sealed unsafe class EventLoop
 
     [ThreadStatic]
     private static EventLoop? t_current;
+
+    /// <summary>The worker this loop serves (<see cref="EventLoops.For"/> of it is this loop).</summary>
+    public int Id { get; }
 
     /// <summary>The loop whose thread the caller runs on, if any.</summary>
     public static EventLoop? Current => t_current;

@@ -451,6 +451,8 @@ internal sealed unsafe class LuaEngine : IDisposable
         HttpClass.Register(r);
         FetchesClass.Register(r);
         MapClass.Register(r);
+        SocketClass.Register(r);
+        HttpClientClass.Register(r);
         return r;
     }
 

@@ -16,6 +16,7 @@ internal sealed class LuaExecution
     private long _sliceStart;
     private int _pendingArgs;
     private bool _finished;
+    private List<IDisposable>? _resources;
 
     /// <summary>
     /// An execution object goes back to its state with its coroutine (<see cref="Release"/>) and
@@ -188,9 +189,27 @@ internal sealed class LuaExecution
         return false;
     }
 
+    /// <summary>
+    /// Something the script opened that must not outlive the execution (a socket, an HTTP request):
+    /// disposed when the execution ends, whatever way it ends. The caller holds the gate.
+    /// </summary>
+    public void Track(IDisposable resource) => (_resources ??= []).Add(resource);
+
+    /// <summary>The script closed it itself. The caller holds the gate.</summary>
+    public void Untrack(IDisposable resource) => _resources?.Remove(resource);
+
     /// <summary>Gives the coroutine back to the state's pool (or closes it). The caller holds the gate.</summary>
     public void Release()
     {
+        if (_resources is { } resources)
+        {
+            _resources = null;
+            foreach (var r in resources)
+            {
+                r.Dispose();
+            }
+        }
+
         State.ReturnThread(this);
     }
 

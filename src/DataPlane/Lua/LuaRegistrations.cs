@@ -102,4 +102,8 @@ internal sealed record LuaSettings(
     TimeSpan ServiceTimeout,
     int ForcedYield,
     long MaxMemory,
-    int Workers);
+    int Workers)
+{
+    /// <summary><c>httpclient.ssl.verify</c>: whether the httpclient checks https servers' certificates (HAProxy's default: required).</summary>
+    public bool HttpClientVerify { get; init; } = true;
+}

@@ -372,6 +372,9 @@ internal sealed class LuaClassRefs
     public int AppletTcp;
     public int AppletHttp;
     public int Socket;
+
+    /// <summary>The metatable of a Socket's handle: its __gc closes the connection (made on first use).</summary>
+    public int SocketHandle;
     public int Concat;
     public int Map;
     public int Regex;

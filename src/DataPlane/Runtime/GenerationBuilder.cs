@@ -44,7 +44,7 @@ internal static class GenerationBuilder
         var g = config.Global;
         var samples = SampleRegistry.CreateDefault();
         var lua = new LuaEngine(
-            new LuaSettings(g.LuaSessionTimeout, g.LuaTaskTimeout, g.LuaServiceTimeout, g.LuaForcedYield, g.LuaMaxMem, Math.Max(1, g.NbThread)),
+            new LuaSettings(g.LuaSessionTimeout, g.LuaTaskTimeout, g.LuaServiceTimeout, g.LuaForcedYield, g.LuaMaxMem, Math.Max(1, g.NbThread)) { HttpClientVerify = g.HttpClientSslVerify },
             samples);
         errors.AddRange(lua.Load(g.LuaLoads, g.LuaPrependPaths));
         LuaSampleFunctions.AddTo(lua, samples);

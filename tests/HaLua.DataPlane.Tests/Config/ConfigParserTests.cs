@@ -332,6 +332,15 @@ public sealed class ConfigParserTests
     }
 
     [Fact]
+    public void Parse_HttpClientSslVerify_NoneOrRequired_OtherwiseRefused()
+    {
+        Assert.True(ParseOk("global\n").Global.HttpClientSslVerify);
+        Assert.False(ParseOk("global\n    httpclient.ssl.verify none\n").Global.HttpClientSslVerify);
+        Assert.True(ParseOk("global\n    httpclient.ssl.verify required\n").Global.HttpClientSslVerify);
+        ParsedConfig.AssertLineRefused("global", "httpclient.ssl.verify optional", "httpclient.ssl.verify", "expects 'none' or 'required'");
+    }
+
+    [Fact]
     public void Parse_FrontendWithoutBind_IsAWarningNotAnError()
     {
         var result = ConfigParser.Parse("frontend lonely\n", "w.cfg", _ => null);

@@ -284,6 +284,75 @@ AppletHTTP.unset_var = TXN.unset_var
 AppletHTTP.get_var = TXN.get_var
 
 ---------------------------------------------------------------------------------------------
+-- Socket (core.tcp) and HTTPClient (core.httpclient): their waiting calls return YIELD while
+-- the I/O is pending and are called again with again = true, which keeps the first call's
+-- deadline (LuaSocket's timeout per operation).
+---------------------------------------------------------------------------------------------
+local Socket, Socket_mt = class("Socket")
+local HTTPClient, HTTPClient_mt = class("HTTPClient")
+do
+  local function io(f)
+    return function(s, a, b, c)
+      local r1, r2, r3 = f(s, false, a, b, c)
+      while r1 == YIELD do
+        yield()
+        r1, r2, r3 = f(s, true, a, b, c)
+      end
+      if r1 == ERR then error(r2, 2) end
+      -- As many results as the call gives: data; nil, err; or nil, err, partial.
+      if r3 ~= nil then return r1, r2, r3 end
+      if r2 ~= nil then return r1, r2 end
+      return r1
+    end
+  end
+  local function new(f, mt)
+    return function()
+      local h, e = f()
+      if h == ERR then error(e, 2) end
+      return setmetatable({ [0] = h }, mt)
+    end
+  end
+  core.tcp = new(raw.socket_new, Socket_mt)
+  Socket.connect = io(raw.socket_connect)
+  Socket.connect_ssl = io(raw.socket_connect_ssl)
+  Socket.send = io(raw.socket_send)
+  Socket.receive = io(raw.socket_receive)
+  -- One result (settimeout, getpeername, getsockname) or none (close, setoption), as HAProxy.
+  local function one(f)
+    return function(...)
+      local r, e = f(...)
+      if r == ERR then error(e, 2) end
+      return r
+    end
+  end
+  local function none(f)
+    return function(...)
+      local r, e = f(...)
+      if r == ERR then error(e, 2) end
+    end
+  end
+  Socket.settimeout = one(raw.socket_settimeout)
+  Socket.getpeername = one(raw.socket_getpeername)
+  Socket.getsockname = one(raw.socket_getsockname)
+  Socket.close = none(raw.socket_close)
+  Socket.setoption = none(raw.socket_setoption)
+
+  core.httpclient = new(raw.httpclient_new, HTTPClient_mt)
+  local raw_request = raw.httpclient_request
+  for _, m in ipairs({ "GET", "HEAD", "PUT", "POST", "DELETE" }) do
+    HTTPClient[m:lower()] = function(hc, req)
+      local r, e = raw_request(hc, false, m, req)
+      while r == YIELD do
+        yield()
+        r, e = raw_request(hc, true, m, req)
+      end
+      if r == ERR then error(e, 2) end
+      return r
+    end
+  end
+end
+
+---------------------------------------------------------------------------------------------
 -- Lazy attributes: f, sf, c, sc (and a TXN's req, res, http) are made on first use, so an
 -- object costs one table until a script reads them (what HAProxy makes eagerly, HaLua makes
 -- when asked: the same objects, fewer allocations per request).
