@@ -84,6 +84,15 @@ internal sealed class ProxyRuntime
 
     public List<Listener> Listeners { get; } = [];
 
+    private volatile ProxyState _state;
+
+    /// <summary>Ready, paused or stopped by an operator (<see cref="RuntimeOperations"/>).</summary>
+    public ProxyState State
+    {
+        get => _state;
+        set => _state = value;
+    }
+
     /// <summary>The frontend's access log; null when it has no log target (then logging costs nothing).</summary>
     public Logging.ProxyLog? Log { get; set; }
 
