@@ -55,7 +55,8 @@ internal sealed class Listener : IAsyncDisposable
 
     public int Id { get; }
 
-    public IPEndPoint? LocalEndPoint => _socket?.LocalEndPoint as IPEndPoint;
+    /// <summary>The bound address (the real port when the bind asked for 0), kept after a stop.</summary>
+    public IPEndPoint? LocalEndPoint { get; private set; }
 
     public long Accepted => Interlocked.Read(ref _accepted);
 
@@ -65,6 +66,9 @@ internal sealed class Listener : IAsyncDisposable
     public bool IsPaused => _paused is not null;
 
     public ListenerState State => _state;
+
+    /// <summary>Closed for good (<see cref="Stop"/>).</summary>
+    public bool IsStopped => _state == ListenerState.Stopped;
 
     /// <summary>Binds and starts accepting; returns an error message naming the bind, or null.</summary>
     public string? Start(IConnectionHandler handler)
@@ -83,6 +87,7 @@ internal sealed class Listener : IAsyncDisposable
             s.Bind(ep);
             s.Listen(Backlog);
             _socket = s;
+            LocalEndPoint = s.LocalEndPoint as IPEndPoint;
         }
         catch (SocketException ex)
         {

@@ -84,13 +84,26 @@ internal sealed class ProxyRuntime
 
     public List<Listener> Listeners { get; } = [];
 
-    private volatile ProxyState _state;
-
-    /// <summary>Ready, paused or stopped by an operator (<see cref="RuntimeOperations"/>).</summary>
-    public ProxyState State
+    /// <summary>
+    /// What the frontend does with new connections, from its listeners: stopped when they all are,
+    /// paused when none accepts (<see cref="RuntimeOperations"/>, the admin API).
+    /// </summary>
+    public FrontendState State
     {
-        get => _state;
-        set => _state = value;
+        get
+        {
+            if (Listeners.Count == 0)
+            {
+                return FrontendState.Ready;
+            }
+
+            if (Listeners.TrueForAll(l => l.State == ListenerState.Stopped))
+            {
+                return FrontendState.Stopped;
+            }
+
+            return Listeners.TrueForAll(l => l.State != ListenerState.Ready) ? FrontendState.Paused : FrontendState.Ready;
+        }
     }
 
     /// <summary>The frontend's access log; null when it has no log target (then logging costs nothing).</summary>

@@ -5,8 +5,8 @@ using HaLua.DataPlane.Model;
 
 namespace HaLua.DataPlane.Runtime;
 
-/// <summary>What a proxy does with new connections (HAProxy's enable/disable/shutdown frontend).</summary>
-internal enum ProxyState { Ready, Paused, Stopped }
+/// <summary>What a frontend does with new connections (HAProxy's enable/disable/shutdown frontend).</summary>
+internal enum FrontendState { Ready, Paused, Stopped }
 
 /// <summary>
 /// HAProxy's runtime operations on proxies and servers, with its effects and its messages: one
@@ -34,12 +34,12 @@ internal static class RuntimeOperations
 
         lock (px)
         {
-            if (px.State == ProxyState.Stopped)
+            if (px.State == FrontendState.Stopped)
             {
                 return "Frontend was previously shut down, cannot disable.";
             }
 
-            if (px.State == ProxyState.Paused)
+            if (px.State == FrontendState.Paused)
             {
                 return "All sockets are already disabled.";
             }
@@ -48,8 +48,6 @@ internal static class RuntimeOperations
             {
                 l.Pause();
             }
-
-            px.State = ProxyState.Paused;
         }
 
         ProcessLog.Instance.Warning($"Paused frontend {px.Name}.");
@@ -66,12 +64,12 @@ internal static class RuntimeOperations
 
         lock (px)
         {
-            if (px.State == ProxyState.Stopped)
+            if (px.State == FrontendState.Stopped)
             {
                 return "Frontend was previously shut down, cannot enable.";
             }
 
-            if (px.State == ProxyState.Ready)
+            if (px.State == FrontendState.Ready)
             {
                 return "All sockets are already enabled.";
             }
@@ -81,7 +79,6 @@ internal static class RuntimeOperations
                 l.Resume();
             }
 
-            px.State = ProxyState.Ready;
         }
 
         ProcessLog.Instance.Warning($"Resumed frontend {px.Name}.");
@@ -98,7 +95,7 @@ internal static class RuntimeOperations
 
         lock (px)
         {
-            if (px.State == ProxyState.Stopped)
+            if (px.State == FrontendState.Stopped)
             {
                 return "Frontend was already shut down.";
             }
@@ -108,7 +105,6 @@ internal static class RuntimeOperations
                 l.Stop();
             }
 
-            px.State = ProxyState.Stopped;
         }
 
         long be = px.Backend?.Counters.Stot ?? 0;

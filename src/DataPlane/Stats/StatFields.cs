@@ -61,7 +61,7 @@ internal readonly record struct StatValue(long Integer, string? Text, bool IsInt
 }
 
 /// <summary>One row of <c>show stat</c>: a value per <see cref="StatField"/>, empty where the field does not apply.</summary>
-internal sealed class StatRow
+internal sealed class StatLine
 {
     private readonly StatValue[] _values = new StatValue[StatFields.Count];
 

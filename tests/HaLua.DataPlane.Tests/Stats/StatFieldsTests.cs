@@ -40,30 +40,30 @@ public class StatFieldsTests
         be.Servers[0].Counters.Response(204);
         be.Counters.Request();
 
-        var server = StatRows.Server(be.Servers[0]);
+        var server = StatLines.Server(be.Servers[0]);
         Assert.Equal(("px", "s", 2L, 1L, 7L), (server[StatField.PxName].Text, server[StatField.SvName].Text, server[StatField.Type].Integer, server[StatField.Sid].Integer, server[StatField.Iid].Integer));
         Assert.Equal((1L, 1L, "UP", "INI", "127.0.0.1:80"), (server[StatField.SCur].Integer, server[StatField.Hrsp2xx].Integer, server[StatField.Status].Text, server[StatField.CheckStatus].Text, server[StatField.Addr].Text));
         Assert.True(server[StatField.SLim].IsEmpty); // no maxconn
         Assert.True(server[StatField.EReq].IsEmpty);
 
-        var backup = StatRows.Server(be.Servers[1]);
+        var backup = StatLines.Server(be.Servers[1]);
         Assert.Equal(("no check", 0L, 1L), (backup[StatField.Status].Text, backup[StatField.Act].Integer, backup[StatField.Bck].Integer));
         Assert.True(backup[StatField.CheckStatus].IsEmpty);
 
         // A listen section's BACKEND row; its frontend's FRONTEND row; no listener rows without socket-stats.
-        var back = StatRows.Backend(px);
+        var back = StatLines.Backend(px);
         Assert.Equal(("BACKEND", "UP", 3L, 1L, 1L, 1L), (back[StatField.SvName].Text, back[StatField.Status].Text, back[StatField.Weight].Integer, back[StatField.Act].Integer, back[StatField.Bck].Integer, back[StatField.ReqTot].Integer));
-        var front = StatRows.Frontend(px);
+        var front = StatLines.Frontend(px);
         Assert.Equal(("FRONTEND", "OPEN", 50L, "http"), (front[StatField.SvName].Text, front[StatField.Status].Text, front[StatField.SLim].Integer, front[StatField.Mode].Text));
         Assert.True(front[StatField.QCur].IsEmpty);
-        Assert.Null(StatRows.Listener(px, new HaLua.DataPlane.Listeners.Listener(new BindConfig(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 1), null, loc), "sock-1")));
-        Assert.Equal(["FRONTEND", "s", "b", "BACKEND"], StatRows.All([px]).Select(r => r[StatField.SvName].Text!).ToArray());
+        Assert.Null(StatLines.Listener(px, new HaLua.DataPlane.Listeners.Listener(new BindConfig(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 1), null, loc), "sock-1")));
+        Assert.Equal(["FRONTEND", "s", "b", "BACKEND"], StatLines.All([px]).Select(r => r[StatField.SvName].Text!).ToArray());
 
         // Every usable server gone: the backend is down, and its weight falls back to nothing.
         RuntimeOperations.SetState(be.Servers[0], ServerAdminState.Maint, RuntimeOperations.CliUpdater);
-        Assert.Equal(("UP", 1L, 0L), (StatRows.Backend(px)[StatField.Status].Text, StatRows.Backend(px)[StatField.Weight].Integer, StatRows.Backend(px)[StatField.Act].Integer));
+        Assert.Equal(("UP", 1L, 0L), (StatLines.Backend(px)[StatField.Status].Text, StatLines.Backend(px)[StatField.Weight].Integer, StatLines.Backend(px)[StatField.Act].Integer));
         RuntimeOperations.SetState(be.Servers[1], ServerAdminState.Maint, RuntimeOperations.CliUpdater);
-        var down = StatRows.Backend(px);
+        var down = StatLines.Backend(px);
         Assert.Equal(("DOWN", 0L, 1L), (down[StatField.Status].Text, down[StatField.Weight].Integer, down[StatField.ChkDown].Integer));
     }
 }

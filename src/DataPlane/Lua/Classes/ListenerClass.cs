@@ -23,7 +23,7 @@ internal static unsafe class ListenerClass
         const string fn = "Listener.get_stats";
         LuaCallback.Require(st, ProxyClass.Contexts, fn);
         var h = LuaObjects.Get<Handle>(L, 1) ?? throw new LuaArgumentException($"{fn}: bad argument #1 (Listener expected, got {LuaStack.TypeName(L, 1)})");
-        ProxyClass.PushRow(L, StatRows.Listener(h.Frontend, h.Listener));
+        ProxyClass.PushRow(L, StatLines.Listener(h.Frontend, h.Listener));
         return 1;
     }
 }

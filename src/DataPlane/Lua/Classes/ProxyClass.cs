@@ -148,12 +148,12 @@ internal static unsafe class ProxyClass
     {
         LuaCallback.Require(st, Contexts, "Proxy.get_stats");
         var px = Self(L, "Proxy.get_stats");
-        PushRow(L, px.IsBackend ? StatRows.Backend(px) : StatRows.Frontend(px));
+        PushRow(L, px.IsBackend ? StatLines.Backend(px) : StatLines.Frontend(px));
         return 1;
     }
 
     /// <summary>A stats row as a Lua table: name → integer or string; empty fields are absent (nil), as in HAProxy.</summary>
-    internal static void PushRow(IntPtr L, StatRow? row)
+    internal static void PushRow(IntPtr L, StatLine? row)
     {
         lua_createtable(L, 0, row is null ? 0 : 64);
         if (row is null)

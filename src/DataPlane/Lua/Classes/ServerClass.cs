@@ -193,7 +193,7 @@ internal static unsafe class ServerClass
 
     private static int GetStatsImpl(IntPtr L, LuaState st)
     {
-        ProxyClass.PushRow(L, StatRows.Server(Self(L, st, "Server.get_stats")));
+        ProxyClass.PushRow(L, StatLines.Server(Self(L, st, "Server.get_stats")));
         return 1;
     }
 }

@@ -13,13 +13,13 @@ namespace HaLua.DataPlane.Stats;
 /// with the fields HAProxy 2.6 fills for that kind of row (the others empty). Values HaLua does not
 /// measure (timing averages, compression, caches, SSL, agents) are 0 where HAProxy prints a number.
 /// </summary>
-internal static class StatRows
+internal static class StatLines
 {
     /// <summary>HAProxy's <c>type</c> column.</summary>
     private const long TypeFrontend = 0, TypeBackend = 1, TypeServer = 2, TypeListener = 3;
 
     /// <summary>Every row, in <c>show stat</c>'s order: per proxy its frontend, listeners, servers, backend.</summary>
-    public static IEnumerable<StatRow> All(IEnumerable<ProxyRuntime> proxies)
+    public static IEnumerable<StatLine> All(IEnumerable<ProxyRuntime> proxies)
     {
         foreach (var px in proxies)
         {
@@ -47,7 +47,7 @@ internal static class StatRows
         }
     }
 
-    public static StatRow Frontend(ProxyRuntime px)
+    public static StatLine Frontend(ProxyRuntime px)
     {
         var c = px.FrontendCounters;
         bool http = px.Config.Mode == ProxyMode.Http;
@@ -56,7 +56,7 @@ internal static class StatRows
         r.Set(SLim, px.MaxConn);
         r.Set(DReq, Read(ref c.Dreq));
         r.Set(EReq, Read(ref c.Ereq));
-        r.Set(Status, px.State switch { ProxyState.Stopped => "STOP", ProxyState.Paused => "PAUSED", _ => "OPEN" });
+        r.Set(Status, px.State switch { FrontendState.Stopped => "STOP", FrontendState.Paused => "PAUSED", _ => "OPEN" });
         r.Set(Rate, c.Rate);
         r.Set(RateLim, 0);
         r.Set(RateMax, c.RateMax);
@@ -82,7 +82,7 @@ internal static class StatRows
     }
 
     /// <summary>A listener's row; null without <c>option socket-stats</c> (HAProxy keeps no per-listener stats then).</summary>
-    public static StatRow? Listener(ProxyRuntime px, Listener l)
+    public static StatLine? Listener(ProxyRuntime px, Listener l)
     {
         if (!px.Config.SocketStats)
         {
@@ -102,7 +102,7 @@ internal static class StatRows
         return r;
     }
 
-    public static StatRow Server(ServerState s)
+    public static StatLine Server(ServerState s)
     {
         var c = s.Counters;
         var cfg = s.Backend.Config;
@@ -171,7 +171,7 @@ internal static class StatRows
         return r;
     }
 
-    public static StatRow Backend(ProxyRuntime px)
+    public static StatLine Backend(ProxyRuntime px)
     {
         var be = px.Backend ?? throw new ArgumentException($"'{px.Name}' is not a backend", nameof(px));
         var c = be.Counters;
@@ -218,9 +218,9 @@ internal static class StatRows
     }
 
     /// <summary>The columns every row has.</summary>
-    private static StatRow Common(ProxyConfig px, string svname, long sid, long type)
+    private static StatLine Common(ProxyConfig px, string svname, long sid, long type)
     {
-        var r = new StatRow();
+        var r = new StatLine();
         r.Set(PxName, px.Name);
         r.Set(SvName, svname);
         r.Set(Pid, 1);
@@ -234,7 +234,7 @@ internal static class StatRows
         return r;
     }
 
-    private static void Sessions(StatRow r, Counters c)
+    private static void Sessions(StatLine r, Counters c)
     {
         r.Set(SCur, Read(ref c.Scur));
         r.Set(SMax, Read(ref c.Smax));
@@ -245,7 +245,7 @@ internal static class StatRows
     }
 
     /// <summary>The columns of the rows that talk to servers (servers and backends).</summary>
-    private static void ServerSide(StatRow r, Counters c)
+    private static void ServerSide(StatLine r, Counters c)
     {
         r.Set(ECon, Read(ref c.Econ));
         r.Set(EResp, Read(ref c.Eresp));
@@ -263,7 +263,7 @@ internal static class StatRows
         }
     }
 
-    private static void Responses(StatRow r, Counters c)
+    private static void Responses(StatLine r, Counters c)
     {
         r.Set(Hrsp1xx, Read(ref c.Hrsp1xx));
         r.Set(Hrsp2xx, Read(ref c.Hrsp2xx));
@@ -273,7 +273,7 @@ internal static class StatRows
         r.Set(HrspOther, Read(ref c.HrspOther));
     }
 
-    private static void Compression(StatRow r)
+    private static void Compression(StatLine r)
     {
         r.Set(CompIn, 0);
         r.Set(CompOut, 0);
