@@ -1,6 +1,8 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
+using HaLua.ControlPlane;
 using HaLua.DataPlane.Config;
+using HaLua.DataPlane.Control;
 using HaLua.DataPlane.Logging;
 using HaLua.DataPlane.Runtime;
 
@@ -153,8 +155,24 @@ internal static class Program
                 return 1;
             }
 
+            AdminEndpoint? admin = null;
+            if (generation.Config.Global.AdminApi is { } adminConfig)
+            {
+                try
+                {
+                    admin = AdminApi.Start(adminConfig, server);
+                }
+                catch (Exception ex) when (ex is IOException or InvalidOperationException or System.Security.Cryptography.CryptographicException or UnauthorizedAccessException or FormatException)
+                {
+                    ProcessLog.Instance.Alert($"{adminConfig.Location}: 'admin-api': cannot start the admin endpoint on {adminConfig.Endpoint}: {ex.Message}");
+                    server.StopAsync(TimeSpan.Zero).GetAwaiter().GetResult();
+                    return 1;
+                }
+            }
+
             stop.Wait();
             ProcessLog.Instance.Notice("Stopping: no more new connections; waiting for the streams to finish.");
+            admin?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             server.StopAsync(generation.Config.Global.HardStopAfter).GetAwaiter().GetResult();
         }
         finally

@@ -53,6 +53,18 @@ public sealed record GlobalConfig
     public TimeSpan? HardStopAfter { get; init; }
     public ImmutableArray<StatsSocketConfig> StatsSockets { get; init; } = [];
     public bool Daemon { get; init; }
+    /// <summary>The gRPC admin endpoint; null: none.</summary>
+    public AdminApiConfig? AdminApi { get; init; }
+}
+
+/// <summary><c>admin-api</c>: where the gRPC admin API listens and how callers authenticate.</summary>
+public sealed record AdminApiConfig(IPEndPoint Endpoint, SourceLocation Location)
+{
+    public string? TokenFile { get; init; }
+    public string? TokenEnv { get; init; }
+    public string? CertificateFile { get; init; }
+    public string? KeyFile { get; init; }
+    public string? ClientCaFile { get; init; }
 }
 
 public enum ProxyMode { Tcp, Http }

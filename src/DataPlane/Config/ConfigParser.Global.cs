@@ -68,6 +68,9 @@ internal sealed partial class ConfigParser
             case "stats":
                 ParseStatsSocket(line);
                 return;
+            case "admin-api":
+                ParseAdminApi(line);
+                return;
         }
 
         if (kw.StartsWith("tune.lua.", StringComparison.Ordinal))
@@ -188,6 +191,81 @@ internal sealed partial class ConfigParser
         }
 
         _global = _global with { StatsSockets = _global.StatsSockets.Add(new StatsSocketConfig(w[2], options.ToImmutableDictionary(), line.Location)) };
+    }
+
+    /// <summary>
+    /// <c>admin-api ADDR:PORT [token-file F] [token-env VAR] [crt PEM [key PEM]] [ca-file PEM]</c>: the gRPC
+    /// admin endpoint. An address without a host (<c>:9400</c>) is loopback, never every interface.
+    /// </summary>
+    private void ParseAdminApi(ConfigLine line)
+    {
+        var w = line.Words;
+        const string kw = "admin-api";
+        if (w.Count < 2)
+        {
+            Error(line.Location, kw, "'admin-api' expects an address ([host]:port) and options");
+            return;
+        }
+
+        string address = w[1];
+        if (!ConfigValues.SplitHostPort(address, out string host, out _))
+        {
+            Error(line.Location, kw, $"invalid address '{address}'");
+            return;
+        }
+
+        if (!ConfigValues.TryParseBind(host.Length == 0 ? "127.0.0.1" + address : address, out var endpoint, out string? error))
+        {
+            Error(line.Location, kw, error!);
+            return;
+        }
+
+        if (_global.AdminApi is { } previous)
+        {
+            Error(line.Location, kw, $"'admin-api' is already set at {previous.Location}");
+            return;
+        }
+
+        var config = new AdminApiConfig(endpoint!, line.Location);
+        for (int i = 2; i < w.Count; i++)
+        {
+            string opt = w[i];
+            if (opt is not ("token-file" or "token-env" or "crt" or "key" or "ca-file"))
+            {
+                Error(line.Location, kw, $"unknown option '{opt}' (expected token-file, token-env, crt, key or ca-file)");
+                return;
+            }
+
+            if (i + 1 >= w.Count)
+            {
+                Error(line.Location, kw, $"'{opt}' expects a value");
+                return;
+            }
+
+            string v = w[++i];
+            config = opt switch
+            {
+                "token-file" => config with { TokenFile = v },
+                "token-env" => config with { TokenEnv = v },
+                "crt" => config with { CertificateFile = v },
+                "key" => config with { KeyFile = v },
+                _ => config with { ClientCaFile = v },
+            };
+        }
+
+        if (config.TokenFile is not null && config.TokenEnv is not null)
+        {
+            Error(line.Location, kw, "'token-file' and 'token-env' cannot both be set");
+            return;
+        }
+
+        if (config.CertificateFile is null && (config.KeyFile is not null || config.ClientCaFile is not null))
+        {
+            Error(line.Location, kw, "'key' and 'ca-file' need 'crt' (TLS)");
+            return;
+        }
+
+        _global = _global with { AdminApi = config };
     }
 
     /// <summary><c>log stdout|stderr|ADDR [format F] [len N] FACILITY [max-level [min-level]]</c>.</summary>

@@ -11,7 +11,7 @@ namespace HaLua.DataPlane.Maps;
 /// Each match method in use has an index over the entries (<see cref="PatternIndex"/>), kept in
 /// step on every change. Lookups take a read lock, changes a write lock (HAProxy's pat_ref lock).
 /// </summary>
-internal sealed class PatternReference
+internal sealed partial class PatternReference
 {
     private readonly ReaderWriterLockSlim? _lock;
     private readonly LinkedList<PatternEntry> _entries = new();
@@ -260,16 +260,21 @@ internal sealed class PatternReference
         EnterWrite();
         try
         {
-            _entries.Clear();
-            _byKey.Clear();
-            foreach (var index in _indexes)
-            {
-                index.Clear();
-            }
+            ClearLocked();
         }
         finally
         {
             ExitWrite();
+        }
+    }
+
+    private void ClearLocked()
+    {
+        _entries.Clear();
+        _byKey.Clear();
+        foreach (var index in _indexes)
+        {
+            index.Clear();
         }
     }
 

@@ -305,11 +305,11 @@ public class TcpProxyTests
             defaults
                mode tcp
                timeout connect 2s
-               timeout client 300ms
-               timeout server 300ms
+               timeout client 1s
+               timeout server 1s
             listen tunnel
                bind 127.0.0.1:{PORT0}
-               timeout tunnel 3s
+               timeout tunnel 6s
                server e 127.0.0.1:{{echo.Port}}
             listen plain
                bind 127.0.0.1:{PORT1}
@@ -322,14 +322,14 @@ public class TcpProxyTests
         Assert.Equal("a", await RoundTripAsync(viaPlain, "a"));
 
         // Idle beyond client and server timeouts, within the tunnel timeout.
-        await Task.Delay(900);
+        await Task.Delay(2500);
         Assert.Equal("b", await RoundTripAsync(viaTunnel, "b"));
         Assert.True(await IsClosedAsync(viaPlain), "the proxy without timeout tunnel kept an idle connection past timeout client");
 
         // Idle beyond the tunnel timeout: closed.
         var sw = Stopwatch.StartNew();
-        Assert.True(await IsClosedAsync(viaTunnel, TimeSpan.FromSeconds(8)), "timeout tunnel did not close an idle tunnel");
-        Assert.InRange(sw.Elapsed, TimeSpan.FromSeconds(2.5), TimeSpan.FromSeconds(8));
+        Assert.True(await IsClosedAsync(viaTunnel, TimeSpan.FromSeconds(14)), "timeout tunnel did not close an idle tunnel");
+        Assert.InRange(sw.Elapsed, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(14));
     }
 
     private static async Task<Socket> ConnectAsync(int port)

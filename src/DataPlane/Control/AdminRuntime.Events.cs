@@ -1,0 +1,71 @@
+using System.Threading.Channels;
+using Google.Protobuf.WellKnownTypes;
+using HaLua.Admin.V1;
+using HaLua.DataPlane.Model;
+
+namespace HaLua.DataPlane.Control;
+
+internal sealed partial class AdminRuntime
+{
+    private readonly Lock _watchersLock = new();
+    private Channel<Event>[] _watchers = [];
+
+    public IAsyncEnumerable<Event> WatchAsync(CancellationToken cancellationToken)
+    {
+        // Bounded: a watcher that does not read loses its oldest events, never the data plane's memory.
+        var channel = Channel.CreateBounded<Event>(new BoundedChannelOptions(4096) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+        lock (_watchersLock)
+        {
+            _watchers = [.. _watchers, channel];
+        }
+
+        cancellationToken.Register(() =>
+        {
+            lock (_watchersLock)
+            {
+                _watchers = [.. _watchers.Where(c => c != channel)];
+            }
+
+            channel.Writer.TryComplete();
+        });
+        return channel.Reader.ReadAllAsync(cancellationToken);
+    }
+
+    private void SubscribeEvents()
+    {
+        foreach (var proxy in Generation.Proxies)
+        {
+            if (proxy.Backend is { } backend)
+            {
+                backend.ServerChanged += OnServerChanged;
+            }
+        }
+    }
+
+    private void OnServerChanged(ServerStateChange change)
+        => Publish("server", $"{change.Server.Backend.Name}/{change.Server.Name}", change.What, change.Old, change.New, change.Reason);
+
+    internal void Publish(string kind, string subject, string what, string oldValue, string newValue, string reason)
+    {
+        var watchers = Volatile.Read(ref _watchers);
+        if (watchers.Length == 0)
+        {
+            return;
+        }
+
+        var e = new Event
+        {
+            Time = Timestamp.FromDateTime(DateTime.UtcNow),
+            Kind = kind,
+            Subject = subject,
+            What = what,
+            OldValue = oldValue,
+            NewValue = newValue,
+            Reason = reason,
+        };
+        foreach (var w in watchers)
+        {
+            w.Writer.TryWrite(e);
+        }
+    }
+}

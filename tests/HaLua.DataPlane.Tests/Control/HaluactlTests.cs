@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using HaLua.DataPlane.Tests.EndToEnd;
+
+namespace HaLua.DataPlane.Tests.Control;
+
+/// <summary>The haluactl command against real data planes, one or several at once.</summary>
+public class HaluactlTests
+{
+    private static string Config(TestServer a, TestServer b) => $$"""
+        global
+           admin-api 127.0.0.1:{PORT7}
+        defaults
+           mode tcp
+           timeout connect 1s
+           timeout client 5s
+           timeout server 5s
+        frontend fe
+           bind 127.0.0.1:{PORT0}
+           default_backend app
+        backend app
+           server a 127.0.0.1:{{a.Port}}
+           server b 127.0.0.1:{{b.Port}}
+        """;
+
+    /// <summary>haluactl in its own build output, the same configuration as the tests (tests/X/bin/CONFIG/TFM/ -> src/Sdk/Haluactl/bin/CONFIG/TFM/).</summary>
+    private static string HaluactlPath
+    {
+        get
+        {
+            var tfm = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
+            string configuration = tfm.Parent!.Name;
+            string root = tfm.Parent.Parent!.Parent!.Parent!.Parent!.FullName;
+            return Path.Combine(root, "src", "Sdk", "Haluactl", "bin", configuration, tfm.Name, "haluactl");
+        }
+    }
+
+    private static async Task<(int Code, string Stdout, string Stderr)> RunAsync(params string[] args)
+    {
+        var psi = new ProcessStartInfo(HaluactlPath) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await p.WaitForExitAsync(cts.Token);
+        return (p.ExitCode, await stdout, await stderr);
+    }
+
+    [Fact]
+    public async Task SetWeight_OnTwoDataPlanes_ReportsEachAndChangesBoth()
+    {
+        await using var a = new TestServer("A");
+        await using var b = new TestServer("B");
+        await using var h1 = await AdminHost.StartAsync(Config(a, b));
+        await using var h2 = await AdminHost.StartAsync(Config(a, b));
+        var (code, stdout, stderr) = await RunAsync("--addr", $"{h1.AdminAddress},{h2.AdminAddress}", "server", "set-weight", "app/a", "0");
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"[{h1.AdminAddress}] app/a 127.0.0.1:{a.Port} weight=0 status=no check", stdout);
+        Assert.Contains($"[{h2.AdminAddress}] app/a 127.0.0.1:{a.Port} weight=0 status=no check", stdout);
+        foreach (var h in new[] { h1, h2 })
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                Assert.Equal("B", await HaluaProcess.ExchangeAsync(h.Ports[0]));
+            }
+        }
+
+        (code, stdout, _) = await RunAsync("--addr", h1.AdminAddress, "server", "list", "app");
+        Assert.Equal(0, code);
+        Assert.Equal([$"app/a 127.0.0.1:{a.Port} weight=0 status=no check", $"app/b 127.0.0.1:{b.Port} weight=1 status=no check"], stdout.TrimEnd().Split('\n'));
+    }
+
+    [Fact]
+    public async Task Errors_ExitNonZeroAndSayWhichInstance()
+    {
+        await using var a = new TestServer("A");
+        await using var b = new TestServer("B");
+        await using var h = await AdminHost.StartAsync(Config(a, b));
+        int dead = HaluaProcess.FreePort();
+        var (code, stdout, stderr) = await RunAsync("--addr", $"{h.AdminAddress},127.0.0.1:{dead}", "--timeout", "5", "server", "set-state", "app/b", "maint");
+        Assert.Equal(1, code);
+        Assert.Contains($"[{h.AdminAddress}] app/b", stdout);
+        Assert.Contains("status=MAINT", stdout);
+        Assert.Contains($"[127.0.0.1:{dead}] error: Unavailable", stderr);
+
+        (code, _, stderr) = await RunAsync("--addr", h.AdminAddress, "server", "set-weight", "app/zz", "1");
+        Assert.Equal(1, code);
+        Assert.Contains("NotFound", stderr);
+        Assert.Contains("'zz'", stderr);
+
+        (code, _, stderr) = await RunAsync("--addr", h.AdminAddress, "frobnicate");
+        Assert.Equal(2, code);
+        Assert.Contains("unknown command", stderr);
+    }
+
+    [Fact]
+    public async Task MapCommands_ShowSetReplace()
+    {
+        await using var a = new TestServer("A");
+        await using var b = new TestServer("B");
+        var config = Config(a, b).Replace("default_backend app", "tcp-request content reject if { str(x),map({DIR}/m.map,none) -m str never }\n   default_backend app", StringComparison.Ordinal);
+        await using var h = await AdminHost.StartAsync(config, new Dictionary<string, string> { ["m.map"] = "k1 v1\n" });
+        string map = h.Process.Directory + "/m.map";
+        var (code, stdout, stderr) = await RunAsync("--addr", h.AdminAddress, "map", "set", map, "k1", "v2");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("done: 1 changed, 1 entries", stdout);
+        File.WriteAllText(Path.Combine(h.Process.Directory, "new.txt"), "# new entries\nx1 y1\nx2 y2 with spaces\n");
+        (code, stdout, stderr) = await RunAsync("--addr", h.AdminAddress, "map", "replace", map, Path.Combine(h.Process.Directory, "new.txt"));
+        Assert.True(code == 0, stderr);
+        (code, stdout, _) = await RunAsync("--addr", h.AdminAddress, "map", "show", map);
+        Assert.Equal(0, code);
+        var lines = stdout.TrimEnd().Split('\n');
+        Assert.Equal(2, lines.Length);
+        Assert.EndsWith(" x1 y1", lines[0]);
+        Assert.EndsWith(" x2 y2 with spaces", lines[1]);
+    }
+}
