@@ -25,6 +25,7 @@ internal sealed class ServerState
     private volatile ServerOperState _oper = ServerOperState.Up;
     private int _sessions;
     private int _checkHealth;
+    private volatile bool _checkEnabled;
     private readonly object _stateLock = new();
     private long _downSince;
     private long _downTotal;
@@ -82,7 +83,12 @@ internal sealed class ServerState
 
     public ServerOperState Oper => _oper;
 
-    public bool CheckEnabled { get; set; }
+    /// <summary>Active checks run (a server declared with <c>check</c>, unless an operator disabled them).</summary>
+    public bool CheckEnabled
+    {
+        get => _checkEnabled;
+        set => _checkEnabled = value;
+    }
 
     /// <summary>HAProxy's check health: 0 (down) to rise + fall - 1 (fully up); checks and forced states move it.</summary>
     public int CheckHealth
