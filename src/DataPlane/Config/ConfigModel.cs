@@ -240,6 +240,8 @@ public sealed record ProxyConfig(string Name, ProxyCapabilities Capabilities, So
     /// <summary><c>errorfile</c> / <c>errorloc*</c>: whole responses by status code, sent as they are.</summary>
     public ImmutableDictionary<int, byte[]> ErrorPages { get; init; } = ImmutableDictionary<int, byte[]>.Empty;
     public HttpReuseMode HttpReuse { get; init; } = HttpReuseMode.Safe;
+    /// <summary><c>option socket-stats</c>: each listener has its own row in the stats (and Lua's <c>Listener.get_stats</c> returns it).</summary>
+    public bool SocketStats { get; init; }
     /// <summary>Numeric id (HAProxy's <c>id</c>, else assigned in declaration order from 1... as HAProxy does from 2 for user proxies).</summary>
     public int Uuid { get; init; }
 }

@@ -396,6 +396,13 @@ internal sealed partial class ConfigParser
                 }
 
                 return;
+            case "socket-stats":
+                if (Allowed(optLine, px, Where.D | Where.F | Where.L) && Args(optLine, 0))
+                {
+                    px.SocketStats = !negate;
+                }
+
+                return;
             case "tcplog":
             case "httplog":
             case "dontlognull":

@@ -84,6 +84,8 @@ internal sealed class ProxyBuilder
 
     public HttpConnectionMode HttpConnectionMode { get; set; }
 
+    public bool SocketStats { get; set; }
+
     public static ProxyBuilder NewDefaults(string? name, SourceLocation location) => new(name ?? "", ProxyCapabilities.None, location, isDefaults: true);
 
     /// <summary>A new proxy or defaults section inheriting this defaults section's settings.</summary>
@@ -110,6 +112,7 @@ internal sealed class ProxyBuilder
         HttpCheckRulesInherited = HttpCheckSend is not null || HttpCheckExpects.Count > 0,
         ErrorPages = new(ErrorPages),
         HttpReuse = HttpReuse,
+        SocketStats = SocketStats,
     };
 
     public ProxyConfig Build(int uuid) => new(Name, Capabilities, Location)
@@ -140,6 +143,7 @@ internal sealed class ProxyBuilder
         HttpCheck = BuildHttpCheck(),
         ErrorPages = ErrorPages.ToImmutableDictionary(),
         HttpReuse = HttpReuse,
+        SocketStats = SocketStats,
         Uuid = uuid,
     };
 

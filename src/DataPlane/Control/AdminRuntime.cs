@@ -3,6 +3,7 @@ using HaLua.Admin.V1;
 using HaLua.ControlPlane;
 using HaLua.DataPlane.Model;
 using HaLua.DataPlane.Runtime;
+using HaLua.DataPlane.Stats;
 
 namespace HaLua.DataPlane.Control;
 
@@ -29,49 +30,38 @@ internal sealed partial class AdminRuntime : IAdminRuntime
 
     public Proxy GetProxy(string name) => ToMessage(FindProxy(name));
 
-    public Proxy PauseProxy(string name)
+    public Proxy PauseProxy(string name) => ProxyOperation(name, "PAUSED", RuntimeOperations.Pause);
+
+    public Proxy ResumeProxy(string name) => ProxyOperation(name, "RUNNING", RuntimeOperations.Resume);
+
+    public Proxy StopProxy(string name) => ProxyOperation(name, "STOPPED", RuntimeOperations.Stop);
+
+    /// <summary>One of HAProxy's frontend operations; doing what is already done is not an error (an API call is idempotent).</summary>
+    private Proxy ProxyOperation(string name, string target, Func<ProxyRuntime, string?> operation)
     {
         var proxy = FindFrontend(name);
-        foreach (var listener in proxy.Listeners)
+        string before = StateName(proxy);
+        if (operation(proxy) is { } error && !error.Contains("already", StringComparison.Ordinal))
         {
-            listener.Pause();
+            throw AdminException.FailedPrecondition($"proxy '{name}': {error}");
         }
 
-        Publish("proxy", proxy.Name, "state", "RUNNING", "PAUSED", "paused by the admin API");
+        if (before != StateName(proxy))
+        {
+            Publish("proxy", proxy.Name, "state", before, target, "changed by the admin API");
+        }
+
         return ToMessage(proxy);
     }
 
-    public Proxy ResumeProxy(string name)
+    private static string StateName(ProxyRuntime px) => px.State switch
     {
-        var proxy = FindFrontend(name);
-        if (proxy.Listeners.Any(l => l.IsStopped))
-        {
-            throw AdminException.FailedPrecondition($"proxy '{name}' is stopped and cannot be resumed");
-        }
+        FrontendState.Paused => "PAUSED",
+        FrontendState.Stopped => "STOPPED",
+        _ => "RUNNING",
+    };
 
-        foreach (var listener in proxy.Listeners)
-        {
-            listener.Resume();
-        }
-
-        Publish("proxy", proxy.Name, "state", "PAUSED", "RUNNING", "resumed by the admin API");
-        return ToMessage(proxy);
-    }
-
-    public Proxy StopProxy(string name)
-    {
-        var proxy = FindFrontend(name);
-        foreach (var listener in proxy.Listeners)
-        {
-            listener.StopAsync().GetAwaiter().GetResult();
-        }
-
-        Publish("proxy", proxy.Name, "state", "RUNNING", "STOPPED", "stopped by the admin API");
-        return ToMessage(proxy);
-    }
-
-    public int ShutdownBackupSessions(string proxy)
-        => throw AdminException.Unimplemented("shutting down sessions is not implemented yet");
+    public int ShutdownBackupSessions(string proxy) => RuntimeOperations.ShutdownBackupSessions(FindBackendProxy(proxy));
 
     public IReadOnlyList<Server> ListServers(string? backend)
         => backend is null
@@ -83,7 +73,7 @@ internal sealed partial class AdminRuntime : IAdminRuntime
     public Server SetWeight(string backend, string server, string weight)
     {
         var s = FindServer(backend, server);
-        if (s.SetWeight(weight) is { } error)
+        if (RuntimeOperations.SetWeight(s, weight) is { } error)
         {
             throw AdminException.InvalidArgument(error);
         }
@@ -94,17 +84,17 @@ internal sealed partial class AdminRuntime : IAdminRuntime
     public Server SetAddress(string backend, string server, string address, int port)
     {
         var s = FindServer(backend, server);
-        if (!IPAddress.TryParse(address, out var ip))
-        {
-            throw AdminException.InvalidArgument($"invalid address '{address}' (an IPv4 or IPv6 address)");
-        }
-
         if (port is < 0 or > 65535)
         {
             throw AdminException.InvalidArgument($"invalid port {port} (1..65535, or 0 to keep the current one)");
         }
 
-        s.SetAddress(new IPEndPoint(ip, port == 0 ? s.Address.Port : port), "changed by the admin API");
+        var (_, message) = RuntimeOperations.SetAddress(s, address, port == 0 ? null : port.ToString(System.Globalization.CultureInfo.InvariantCulture), Updater);
+        if (message.StartsWith("Invalid addr", StringComparison.Ordinal))
+        {
+            throw AdminException.InvalidArgument($"{message} (a literal IPv4 or IPv6 address)");
+        }
+
         return ToMessage(s);
     }
 
@@ -116,20 +106,48 @@ internal sealed partial class AdminRuntime : IAdminRuntime
             AdminState.Ready => ServerAdminState.Ready,
             AdminState.Drain => ServerAdminState.Drain,
             AdminState.Maint => ServerAdminState.Maint,
-            _ => throw AdminException.InvalidArgument("state must be READY, DRAIN or MAINT"),
+            _ => throw AdminException.InvalidArgument("state must be ADMIN_STATE_READY, ADMIN_STATE_DRAIN or ADMIN_STATE_MAINT"),
         };
-        s.SetAdmin(target, "changed by the admin API");
+        RuntimeOperations.SetState(s, target, Updater);
         return ToMessage(s);
     }
 
     public Server SetHealth(string backend, string server, HealthAction action)
-        => throw AdminException.Unimplemented("health actions are not implemented yet");
+    {
+        var s = FindServer(backend, server);
+        string? error = action switch
+        {
+            HealthAction.Enable => RuntimeOperations.EnableHealth(s),
+            HealthAction.Disable => RuntimeOperations.DisableHealth(s),
+            HealthAction.ForceUp => Do(() => RuntimeOperations.SetHealth(s, ServerOperState.Up, Updater)),
+            HealthAction.ForceNolb => Do(() => RuntimeOperations.SetHealth(s, ServerOperState.NoLb, Updater)),
+            HealthAction.ForceDown => Do(() => RuntimeOperations.SetHealth(s, ServerOperState.Down, Updater)),
+            _ => throw AdminException.InvalidArgument("action must be one of HEALTH_ACTION_ENABLE, _DISABLE, _FORCE_UP, _FORCE_NOLB, _FORCE_DOWN"),
+        };
+        return error is null ? ToMessage(s) : throw AdminException.FailedPrecondition(error);
+    }
 
     public Server SetAgent(string backend, string server, AgentAction action)
-        => throw AdminException.Unimplemented("agent actions are not implemented yet");
+    {
+        var s = FindServer(backend, server);
+        string? error = action switch
+        {
+            AgentAction.Enable => RuntimeOperations.EnableAgent(s),
+            AgentAction.Disable => RuntimeOperations.DisableAgent(s),
+            AgentAction.ForceUp => RuntimeOperations.SetAgent(s, "up"),
+            AgentAction.ForceDown => RuntimeOperations.SetAgent(s, "down"),
+            _ => throw AdminException.InvalidArgument("action must be one of AGENT_ACTION_ENABLE, _DISABLE, _FORCE_UP, _FORCE_DOWN"),
+        };
+        return error is null ? ToMessage(s) : throw AdminException.FailedPrecondition(error);
+    }
 
-    public int ShutdownSessions(string backend, string server)
-        => throw AdminException.Unimplemented("shutting down sessions is not implemented yet");
+    public int ShutdownSessions(string backend, string server) => RuntimeOperations.ShutdownSessions(FindServer(backend, server));
+
+    private static string? Do(Action action)
+    {
+        action();
+        return null;
+    }
 
     public Server AddServer(AddServerRequest request)
         => throw AdminException.Unimplemented("adding servers is not implemented yet");
@@ -174,9 +192,43 @@ internal sealed partial class AdminRuntime : IAdminRuntime
     public Task ExecuteCliAsync(string command, IAsyncEnumerable<ReadOnlyMemory<byte>>? input, Func<ReadOnlyMemory<byte>, Task> output, CancellationToken cancellationToken)
         => throw AdminException.Unimplemented("the runtime CLI is not implemented yet");
 
-    public ShowInfoResponse ShowInfo() => throw AdminException.Unimplemented("show info is not implemented yet");
+    public ShowInfoResponse ShowInfo()
+    {
+        var response = new ShowInfoResponse();
+        response.Fields.AddRange(Generation.Info.Rows().Select(r => new InfoField { Name = r.Name, Value = r.Value.ToString() }));
+        return response;
+    }
 
-    public StatRows ShowStat(string? proxy, string? server = null) => throw AdminException.Unimplemented("show stat is not implemented yet");
+    public StatRows ShowStat(string? proxy, string? server = null)
+    {
+        IEnumerable<StatLine> lines;
+        if (proxy is null)
+        {
+            lines = StatLines.All(Generation.Proxies);
+        }
+        else if (server is not null)
+        {
+            lines = [StatLines.Server(FindServer(proxy, server))];
+        }
+        else
+        {
+            lines = StatLines.All([FindProxy(proxy)]);
+        }
+
+        var rows = new StatRows();
+        rows.Fields.AddRange(StatFields.Names);
+        foreach (var line in lines)
+        {
+            var row = new StatRow();
+            row.Values.AddRange(line.Fields.Select(f => f.Value.ToString()));
+            rows.Rows.Add(row);
+        }
+
+        return rows;
+    }
+
+    /// <summary>Who changes things through this door, in HAProxy's messages.</summary>
+    private const string Updater = RuntimeOperations.AdminUpdater;
 
     /// <summary>HAProxy's proxy id: the position in the configuration, from 1.</summary>
     private int ProxyId(ProxyRuntime proxy)
@@ -202,6 +254,12 @@ internal sealed partial class AdminRuntime : IAdminRuntime
         return proxy.IsFrontend ? proxy : throw AdminException.FailedPrecondition($"proxy '{name}' is a backend: it has no listener");
     }
 
+    private ProxyRuntime FindBackendProxy(string name)
+    {
+        var proxy = Generation.Proxies.FirstOrDefault(p => p.Name == name) ?? throw AdminException.NotFound($"no backend named '{name}'");
+        return proxy.Backend is not null ? proxy : throw AdminException.NotFound($"proxy '{name}' is a frontend, not a backend");
+    }
+
     private BackendState FindBackend(string name)
     {
         var proxy = Generation.Proxies.FirstOrDefault(p => p.Name == name) ?? throw AdminException.NotFound($"no backend named '{name}'");
@@ -220,9 +278,12 @@ internal sealed partial class AdminRuntime : IAdminRuntime
             Frontend = p.IsFrontend,
             Backend = p.IsBackend,
             Mode = p.Config.Mode == Config.ProxyMode.Http ? "http" : "tcp",
-            State = p.Listeners.Count > 0 && p.Listeners.All(l => l.IsStopped) ? ProxyState.Stopped
-                : p.Listeners.Count > 0 && p.Listeners.All(l => l.IsPaused || l.IsStopped) ? ProxyState.Paused
-                : ProxyState.Running,
+            State = !p.IsFrontend ? ProxyState.Running : p.State switch
+            {
+                FrontendState.Stopped => ProxyState.Stopped,
+                FrontendState.Paused => ProxyState.Paused,
+                _ => ProxyState.Running,
+            },
             CurrentSessions = Interlocked.Read(ref (p.IsFrontend ? p.FrontendCounters : p.Backend!.Counters).Scur),
             TotalSessions = Interlocked.Read(ref (p.IsFrontend ? p.FrontendCounters : p.Backend!.Counters).Stot),
         };

@@ -24,23 +24,27 @@ internal readonly record struct CheckResult(bool Ok, string Status, int Code = 0
     /// <summary>The reason of HAProxy's "Server px/s is DOWN|UP" line: <c>Layer7 wrong status, code: 500, info: "...", check duration: 2ms</c>.</summary>
     public string Describe(TimeSpan duration)
     {
-        string text = Status switch
-        {
-            "L4OK" => "Layer4 check passed",
-            "L4TOUT" => "Layer4 timeout",
-            "L4CON" => "Layer4 connection problem",
-            "L7OK" => "Layer7 check passed",
-            "L7STS" => "Layer7 wrong status",
-            "L7RSP" => "Layer7 invalid response",
-            "L7TOUT" => "Layer7 timeout",
-            _ => "Socket error",
-        };
+        string text = Description(Status);
 
         // HAProxy prints the code of the statuses that carry L7 data (passed, wrong status), and the info when there is one.
         string code = Status is "L7OK" or "L7STS" ? $", code: {Code}" : "";
         string info = string.IsNullOrEmpty(Info) ? "" : $", info: \"{Info}\"";
         return $"{text}{code}{info}, check duration: {(long)duration.TotalMilliseconds}ms";
     }
+
+    /// <summary>HAProxy's words for a check status (the stats' check_desc).</summary>
+    public static string Description(string status) => status switch
+    {
+        "L4OK" => "Layer4 check passed",
+        "L4TOUT" => "Layer4 timeout",
+        "L4CON" => "Layer4 connection problem",
+        "L7OK" => "Layer7 check passed",
+        "L7STS" => "Layer7 wrong status",
+        "L7RSP" => "Layer7 invalid response",
+        "L7TOUT" => "Layer7 timeout",
+        "" or "INI" => "Initializing",
+        _ => "Socket error",
+    };
 }
 
 /// <summary>
@@ -142,7 +146,6 @@ internal sealed class HealthCheckService : IAsyncDisposable
     {
         int rise = server.Config.Rise;
         int fall = server.Config.Fall;
-        int health = rise + fall - 1;
         var inter = server.Config.Inter;
 
         // Spread the first checks over one interval, as HAProxy does.
@@ -172,6 +175,11 @@ internal sealed class HealthCheckService : IAsyncDisposable
 
                 server.CheckDuration = sw.Elapsed;
                 server.CheckStatus = result.Status;
+                server.CheckCode = result.Code;
+                server.CheckInfo = result.Info ?? "";
+
+                // The health lives on the server: an operator's forced state (Lua, CLI) moves it too.
+                int health = server.CheckHealth;
                 if (result.Ok)
                 {
                     if (health < rise + fall - 1)
@@ -180,8 +188,17 @@ internal sealed class HealthCheckService : IAsyncDisposable
                         if (health == rise && server.Oper == ServerOperState.Down)
                         {
                             health = rise + fall - 1;
+                            server.CheckHealth = health;
                             server.SetOper(ServerOperState.Up, result.Describe(sw.Elapsed));
                         }
+
+                        server.CheckHealth = health;
+                    }
+
+                    if (health >= rise && server.Oper == ServerOperState.NoLb)
+                    {
+                        // A forced NOLB ends at the next good check, as in HAProxy.
+                        server.SetOper(ServerOperState.Up, result.Describe(sw.Elapsed));
                     }
                 }
                 else
@@ -193,8 +210,11 @@ internal sealed class HealthCheckService : IAsyncDisposable
                         if (health < rise && server.Oper != ServerOperState.Down)
                         {
                             health = 0;
+                            server.CheckHealth = health;
                             server.SetOper(ServerOperState.Down, result.Describe(sw.Elapsed));
                         }
+
+                        server.CheckHealth = health;
                     }
                 }
             }

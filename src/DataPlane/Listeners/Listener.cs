@@ -11,35 +11,49 @@ internal interface IConnectionHandler
     /// <summary>Waits until the frontend may take one more connection (its maxconn).</summary>
     ValueTask WaitForSlotAsync(CancellationToken cancellationToken);
 
+    /// <summary>Gives back a slot taken by <see cref="WaitForSlotAsync"/> when no connection came with it.</summary>
+    void ReleaseSlot();
+
     /// <summary>Runs the stream of an accepted connection to its end (never throws).</summary>
     Task HandleAsync(Socket client, Listener listener);
 }
 
+/// <summary>What a listener does with new connections.</summary>
+internal enum ListenerState { Ready, Paused, Stopped }
+
 /// <summary>
 /// One <c>bind</c>: a listening socket and its accept loop. Connections wait in the kernel
-/// backlog while the frontend is at its maxconn, as in HAProxy. Pause stops accepting (the
-/// socket stays bound); Stop closes it.
+/// backlog while the frontend is at its maxconn, as in HAProxy. Pause stops listening as HAProxy
+/// does (new connections are refused, the socket stays bound so that resume listens again); Stop
+/// closes it for good.
 /// </summary>
 internal sealed class Listener : IAsyncDisposable
 {
-    private readonly IConnectionHandler _handler;
+    private const int Backlog = 1024;
+
     private readonly CancellationTokenSource _stop = new();
+    private readonly object _stateLock = new();
     private volatile TaskCompletionSource? _paused;
+    private volatile ListenerState _state;
+    private IConnectionHandler? _handler;
     private Socket? _socket;
     private Task? _loop;
     private long _accepted;
 
-    public Listener(BindConfig bind, string name, IConnectionHandler handler)
+    /// <param name="id">HAProxy's luid: 1-based order in its frontend (the stats' sid).</param>
+    public Listener(BindConfig bind, string name, int id = 1)
     {
         Bind = bind;
         Name = name;
-        _handler = handler;
+        Id = id;
     }
 
     public BindConfig Bind { get; }
 
     /// <summary>The listener's name (HAProxy's: "sock-N" unless named).</summary>
     public string Name { get; }
+
+    public int Id { get; }
 
     /// <summary>The bound address (the real port when the bind asked for 0), kept after a stop.</summary>
     public IPEndPoint? LocalEndPoint { get; private set; }
@@ -51,12 +65,15 @@ internal sealed class Listener : IAsyncDisposable
 
     public bool IsPaused => _paused is not null;
 
-    /// <summary>Closed for good (<see cref="StopAsync"/>).</summary>
-    public bool IsStopped => _stop.IsCancellationRequested;
+    public ListenerState State => _state;
+
+    /// <summary>Closed for good (<see cref="Stop"/>).</summary>
+    public bool IsStopped => _state == ListenerState.Stopped;
 
     /// <summary>Binds and starts accepting; returns an error message naming the bind, or null.</summary>
-    public string? Start()
+    public string? Start(IConnectionHandler handler)
     {
+        _handler = handler;
         var ep = Bind.Endpoint;
         try
         {
@@ -68,13 +85,27 @@ internal sealed class Listener : IAsyncDisposable
 
             s.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             s.Bind(ep);
-            s.Listen(1024);
+            s.Listen(Backlog);
             _socket = s;
             LocalEndPoint = s.LocalEndPoint as IPEndPoint;
         }
         catch (SocketException ex)
         {
             return $"{Bind.Location} : cannot bind socket [{ep}]: {ex.Message}";
+        }
+
+        lock (_stateLock)
+        {
+            // Paused or stopped before it started (a Lua init function did it).
+            if (_state == ListenerState.Paused)
+            {
+                StopListening();
+            }
+            else if (_state == ListenerState.Stopped)
+            {
+                _socket.Close();
+                return null;
+            }
         }
 
         _loop = Task.Run(AcceptLoopAsync);
@@ -84,66 +115,161 @@ internal sealed class Listener : IAsyncDisposable
     private async Task AcceptLoopAsync()
     {
         var ct = _stop.Token;
+        var handler = _handler!;
         while (!ct.IsCancellationRequested)
         {
-            try
+            if (_paused is { } p)
             {
-                if (_paused is { } p)
+                try
                 {
                     await p.Task.WaitAsync(ct).ConfigureAwait(false);
-                    continue;
                 }
-
-                await _handler.WaitForSlotAsync(ct).ConfigureAwait(false);
-                var client = await _socket!.AcceptAsync(ct).ConfigureAwait(false);
-                if (_paused is { } pausedMeanwhile)
+                catch (OperationCanceledException)
                 {
-                    // The accept was already waiting when the pause came: the connection waits for the resume as if in the backlog.
-                    try
-                    {
-                        await pausedMeanwhile.Task.WaitAsync(ct).ConfigureAwait(false);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        client.Dispose();
-                        throw;
-                    }
+                    break;
                 }
 
-                client.NoDelay = true;
-                Interlocked.Increment(ref _accepted);
-                _ = _handler.HandleAsync(client, this);
+                continue;
+            }
+
+            try
+            {
+                await handler.WaitForSlotAsync(ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 break;
             }
-            catch (ObjectDisposedException)
+
+            Socket client;
+            try
             {
-                break;
+                client = await _socket!.AcceptAsync(ct).ConfigureAwait(false);
             }
-            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset)
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
             {
-                // a client gave up while in the backlog
+                handler.ReleaseSlot();
+                if (ex is OperationCanceledException or ObjectDisposedException || _state == ListenerState.Stopped)
+                {
+                    break;
+                }
+
+                if (_paused is not null)
+                {
+                    // A pause stopped the listening socket under a pending accept.
+                    continue;
+                }
+
+                if (ex is SocketException { SocketErrorCode: not (SocketError.ConnectionAborted or SocketError.ConnectionReset) } se)
+                {
+                    // A client that gave up in the backlog is normal; anything else is worth a line.
+                    ProcessLog.Instance.Warning($"accept on {Bind.Endpoint}: {se.Message}");
+                    await Task.Delay(10, CancellationToken.None).ConfigureAwait(false);
+                }
+
+                continue;
             }
-            catch (SocketException ex)
+
+            client.NoDelay = true;
+            Interlocked.Increment(ref _accepted);
+            Interlocked.Increment(ref HaLua.DataPlane.Stats.ProcessCounters.CumulatedConnections);
+            HaLua.DataPlane.Stats.ProcessCounters.ConnectionRate.Add();
+            _ = handler.HandleAsync(client, this);
+        }
+    }
+
+    /// <summary>
+    /// Stops accepting new connections: the socket stops listening (new connections are refused,
+    /// those waiting in the backlog are reset) but stays bound, as HAProxy pauses a listener.
+    /// False when it was not ready (already paused, or stopped).
+    /// </summary>
+    public bool Pause()
+    {
+        lock (_stateLock)
+        {
+            if (_state != ListenerState.Ready)
             {
-                ProcessLog.Instance.Warning($"accept on {Bind.Endpoint}: {ex.Message}");
-                await Task.Delay(10, CancellationToken.None).ConfigureAwait(false);
+                return false;
+            }
+
+            _state = ListenerState.Paused;
+            _paused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            StopListening();
+            return true;
+        }
+    }
+
+    /// <summary>Listens again after <see cref="Pause"/>; false when it was not paused.</summary>
+    public bool Resume()
+    {
+        lock (_stateLock)
+        {
+            if (_state != ListenerState.Paused)
+            {
+                return false;
+            }
+
+            _state = ListenerState.Ready;
+            try
+            {
+                _socket?.Listen(Backlog);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                ProcessLog.Instance.Warning($"cannot resume listening on {Bind.Endpoint}: {ex.Message}");
+            }
+
+            Interlocked.Exchange(ref _paused, null)?.TrySetResult();
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Linux stops a listening socket on a receive shutdown and leaves it bound to its port (HAProxy
+    /// pauses the same way); a socket on an ephemeral port would lose it, so that one only stops
+    /// accepting.
+    /// </summary>
+    private void StopListening()
+    {
+        if (_socket is { } s && Bind.Endpoint.Port != 0)
+        {
+            try
+            {
+                s.Shutdown(SocketShutdown.Receive);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                // already closed
             }
         }
     }
 
-    /// <summary>Stops accepting new connections; they wait in the backlog until <see cref="Resume"/>.</summary>
-    public void Pause() => Interlocked.CompareExchange(ref _paused, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null);
+    /// <summary>
+    /// Closes the listening socket for good: no new connection; streams in flight go on. Returns at
+    /// once (safe from a Lua callback); <see cref="StopAsync"/> also waits for the accept loop.
+    /// False when it was already stopped.
+    /// </summary>
+    public bool Stop()
+    {
+        lock (_stateLock)
+        {
+            if (_state == ListenerState.Stopped)
+            {
+                return false;
+            }
 
-    public void Resume() => Interlocked.Exchange(ref _paused, null)?.TrySetResult();
+            _state = ListenerState.Stopped;
+            _socket?.Close();
+            _ = _stop.CancelAsync();
+            Interlocked.Exchange(ref _paused, null)?.TrySetResult();
+            return true;
+        }
+    }
 
-    /// <summary>Closes the listening socket: no new connection; streams in flight go on.</summary>
+    /// <summary>Closes the listening socket and waits for the accept loop to end.</summary>
     public async Task StopAsync()
     {
-        _stop.Cancel();
-        _socket?.Close();
+        Stop();
         if (_loop is not null)
         {
             await _loop.ConfigureAwait(false);

@@ -55,8 +55,20 @@ internal sealed unsafe class LuaEngine : IDisposable
 
     public Dictionary<string, LuaRegistration> CliCommands { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Key/value pairs of HAProxy's <c>show info</c>, for core.get_info.</summary>
-    public Func<IReadOnlyList<KeyValuePair<string, object>>> InfoProvider { get; set; } = () => [];
+    /// <summary>HAProxy's <c>show info</c> (<see cref="Stats.ProcessInfo"/>), for core.get_info.</summary>
+    public Func<IReadOnlyList<(string Name, Stats.StatValue Value)>> InfoProvider { get; set; } = () => [];
+
+    /// <summary>Lua tasks still running (show info's Tasks counts them).</summary>
+    public int RunningTasks
+    {
+        get
+        {
+            lock (_runningTasks)
+            {
+                return _runningTasks.Count(t => !t.IsCompleted);
+            }
+        }
+    }
 
     /// <summary>Hook for the data plane to hand runtime objects (core.proxies...) to a state.</summary>
     public Action<LuaState>? OnStateReady { get; set; }
@@ -231,6 +243,9 @@ internal sealed unsafe class LuaEngine : IDisposable
             st.Classes.AppletTcp = ClassRef(st, "AppletTCP");
             st.Classes.AppletHttp = ClassRef(st, "AppletHTTP");
             st.Classes.Concat = ClassRef(st, "Concat");
+            st.Classes.Proxy = ClassRef(st, "Proxy");
+            st.Classes.Server = ClassRef(st, "Server");
+            st.Classes.Listener = ClassRef(st, "Listener");
             lua_settop(L, 0);
         }
         finally
@@ -279,6 +294,26 @@ internal sealed unsafe class LuaEngine : IDisposable
     }
 
     internal void AddInit(LuaFunctionRef fn) => _inits.Add(fn);
+
+    /// <summary>
+    /// Gives every state core.proxies, core.frontends and core.backends: after the bodies ran (they
+    /// see none, as in HAProxy where proxies are parsed after lua-load) and before the init functions.
+    /// </summary>
+    public void PublishProxies(IReadOnlyList<Runtime.ProxyRuntime> proxies)
+    {
+        foreach (var st in States)
+        {
+            st.Enter();
+            try
+            {
+                ProxyClass.Publish(st, proxies);
+            }
+            finally
+            {
+                st.Exit();
+            }
+        }
+    }
 
     internal void AddTask(LuaFunctionRef fn)
     {
@@ -453,6 +488,9 @@ internal sealed unsafe class LuaEngine : IDisposable
         MapClass.Register(r);
         SocketClass.Register(r);
         HttpClientClass.Register(r);
+        ProxyClass.Register(r);
+        ServerClass.Register(r);
+        ListenerClass.Register(r);
         return r;
     }
 

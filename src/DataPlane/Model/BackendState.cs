@@ -17,6 +17,11 @@ internal sealed class BackendState
 {
     private readonly object _queueLock = new();
     private readonly LinkedList<TaskCompletionSource<ServerState?>> _queue = new();
+    private readonly object _stateLock = new();
+    private bool _up = true;
+    private long _lastChange = Environment.TickCount64;
+    private long _downSince;
+    private long _downTotal;
 
     public BackendState(ProxyConfig config)
     {
@@ -24,6 +29,52 @@ internal sealed class BackendState
         Balancer = LoadBalancers.Create(config.Balance);
         HealthCheck = config.HttpCheck is { } http ? new HttpCheck(http) : new TcpConnectCheck();
     }
+
+    /// <summary>Weights can change at runtime (HAProxy: not with static-rr nor a map-based hash such as source).</summary>
+    public bool HasDynamicWeights => Config.Balance is not (BalanceAlgorithm.StaticRoundRobin or BalanceAlgorithm.Source);
+
+    /// <summary>Servers that take load-balanced traffic now, active ones (HAProxy's act) and backups (bck).</summary>
+    public int ActiveServers => Servers.Count(s => s.IsUsable && !s.IsBackup);
+
+    public int BackupServers => Servers.Count(s => s.IsUsable && s.IsBackup);
+
+    /// <summary>
+    /// The weight the balancer shares (HAProxy's total effective weight): the usable active servers',
+    /// or when none is usable the first usable backup's (HaLua has no <c>allbackups</c>).
+    /// </summary>
+    public long TotalWeight
+    {
+        get
+        {
+            long active = Servers.Where(s => s.IsUsable && !s.IsBackup).Sum(s => (long)s.Weight);
+            return active > 0 ? active : Servers.FirstOrDefault(s => s.IsUsable && s.IsBackup)?.Weight ?? 0;
+        }
+    }
+
+    /// <summary>HAProxy's backend status: UP while some server takes traffic (or when it has none at all).</summary>
+    public bool IsUp => Servers.Count == 0 || TotalWeight > 0;
+
+    /// <summary>The times the backend went down (chkdown of its BACKEND row).</summary>
+    public long DownTransitions;
+
+    /// <summary>Seconds since the backend last went up or down.</summary>
+    public long SecondsSinceLastChange => (Environment.TickCount64 - Volatile.Read(ref _lastChange)) / 1000;
+
+    /// <summary>Seconds the backend has been down since the start.</summary>
+    public long DowntimeSeconds
+    {
+        get
+        {
+            lock (_stateLock)
+            {
+                long total = _downTotal + (_downSince != 0 ? Environment.TickCount64 - _downSince : 0);
+                return total / 1000;
+            }
+        }
+    }
+
+    /// <summary>HAProxy's <c>fullconn</c> default, the BACKEND row's slim: a tenth of the maxconn of the frontends that lead here.</summary>
+    public int FullConn { get; set; }
 
     public ProxyConfig Config { get; }
 
@@ -45,6 +96,11 @@ internal sealed class BackendState
     {
         Servers = servers;
         Balancer.Reset(servers);
+        lock (_stateLock)
+        {
+            _up = IsUp;
+            _downSince = _up ? 0 : Environment.TickCount64;
+        }
     }
 
     public ServerState? FindServer(string name) => Servers.FirstOrDefault(s => s.Name == name);
@@ -72,10 +128,38 @@ internal sealed class BackendState
             }
         }
 
+        TrackUpDown();
         ServerChanged?.Invoke(change);
         if (server.IsUsable)
         {
             ServeQueue(server);
+        }
+    }
+
+    /// <summary>Keeps the backend's own up/down history (lastchg, downtime, chkdown) in step with its servers.</summary>
+    private void TrackUpDown()
+    {
+        bool up = IsUp;
+        lock (_stateLock)
+        {
+            if (up == _up)
+            {
+                return;
+            }
+
+            _up = up;
+            long now = Environment.TickCount64;
+            Volatile.Write(ref _lastChange, now);
+            if (up)
+            {
+                _downTotal += now - _downSince;
+                _downSince = 0;
+            }
+            else
+            {
+                _downSince = now;
+                Interlocked.Increment(ref DownTransitions);
+            }
         }
     }
 

@@ -58,6 +58,12 @@ internal sealed partial class DataPlaneHost
 
             if (errors.Count == 0)
             {
+                // As at start: the bodies did not see the proxies, init functions and later do.
+                next.PublishProxies(g.Proxies);
+            }
+
+            if (errors.Count == 0)
+            {
                 errors.AddRange(next.RunInits());
             }
 

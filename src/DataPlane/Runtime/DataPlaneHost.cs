@@ -27,7 +27,11 @@ internal sealed partial class DataPlaneHost : IDisposable
         Generation = generation;
         int max = Math.Max(1, generation.Config.Global.MaxConn);
         ProcessSlots = new SemaphoreSlim(max, max);
+        generation.Info.Host = this;
     }
+
+    /// <summary>A stop began (show info's Stopping).</summary>
+    public bool IsStopping { get; private set; }
 
     /// <summary>The global <c>maxconn</c>: connections of the whole process; listeners stop accepting at the limit.</summary>
     internal SemaphoreSlim ProcessSlots { get; }
@@ -57,18 +61,14 @@ internal sealed partial class DataPlaneHost : IDisposable
         foreach (var px in g.Proxies.Where(p => p.IsFrontend))
         {
             var handler = new FrontendHandler(this, px);
-            int n = 1;
-            foreach (var bind in px.Config.Binds)
+            foreach (var listener in px.Listeners)
             {
-                var listener = new Listener(bind, bind.Name ?? $"sock-{n}", handler);
-                n++;
-                if (listener.Start() is { } err)
+                if (listener.Start(handler) is { } err)
                 {
                     errors.Add(err);
                     continue;
                 }
 
-                px.Listeners.Add(listener);
                 _listeners.Add(listener);
             }
         }
@@ -112,6 +112,7 @@ internal sealed partial class DataPlaneHost : IDisposable
     /// <summary>Stops accepting, waits for the streams in flight (at most <paramref name="hardStopAfter"/>), then cuts the rest.</summary>
     public async Task StopAsync(TimeSpan? hardStopAfter)
     {
+        IsStopping = true;
         foreach (var l in _listeners)
         {
             await l.StopAsync().ConfigureAwait(false);
@@ -157,6 +158,12 @@ internal sealed partial class DataPlaneHost : IDisposable
 
     private sealed class FrontendHandler(DataPlaneHost host, ProxyRuntime frontend) : IConnectionHandler
     {
+        public void ReleaseSlot()
+        {
+            frontend.Slots?.Release();
+            host.ProcessSlots.Release();
+        }
+
         public async ValueTask WaitForSlotAsync(CancellationToken cancellationToken)
         {
             await host.ProcessSlots.WaitAsync(cancellationToken).ConfigureAwait(false);

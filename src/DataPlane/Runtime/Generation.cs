@@ -41,6 +41,9 @@ internal sealed class Generation : IDisposable
 
     public IReadOnlyList<ProxyRuntime> Proxies { get; }
 
+    /// <summary>HAProxy's <c>show info</c> of the process running this generation.</summary>
+    public Stats.ProcessInfo Info { get; init; } = null!;
+
     public ProxyRuntime? FindBackend(string name) => Proxies.FirstOrDefault(p => p.IsBackend && p.Name == name);
 
     public int UsableServers(string backend) => FindBackend(backend)?.Backend?.UsableServers ?? -1;

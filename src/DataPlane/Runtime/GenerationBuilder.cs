@@ -46,6 +46,8 @@ internal static class GenerationBuilder
         var lua = new LuaEngine(
             new LuaSettings(g.LuaSessionTimeout, g.LuaTaskTimeout, g.LuaServiceTimeout, g.LuaForcedYield, g.LuaMaxMem, Math.Max(1, g.NbThread)) { HttpClientVerify = g.HttpClientSslVerify },
             samples);
+        var info = new Stats.ProcessInfo(g);
+        lua.InfoProvider = info.Rows;
         errors.AddRange(lua.Load(g.LuaLoads, g.LuaPrependPaths));
         LuaSampleFunctions.AddTo(lua, samples);
 
@@ -53,6 +55,7 @@ internal static class GenerationBuilder
         foreach (var px in proxies)
         {
             BuildServers(px, Math.Max(1, g.NbThread), errors);
+            BuildListeners(px);
         }
 
         foreach (var px in proxies)
@@ -60,14 +63,18 @@ internal static class GenerationBuilder
             CompileRules(px, proxies, lua, samples, errors);
         }
 
+        SetFullConn(proxies);
         AccessLogs.Build(proxies, g.Logs, samples, errors);
 
-        var generation = new Generation(config, lua, samples, proxies);
+        var generation = new Generation(config, lua, samples, proxies) { Info = info };
         if (errors.Count > 0)
         {
             generation.Dispose();
             return (null, errors);
         }
+
+        // From here on (init functions, tasks, actions...) scripts see the proxies; the body did not (HAProxy).
+        lua.PublishProxies(proxies);
 
         return (generation, errors);
     }
@@ -94,6 +101,35 @@ internal static class GenerationBuilder
         }
 
         be.SetServers(servers);
+    }
+
+    /// <summary>
+    /// HAProxy's default <c>fullconn</c> of a backend (its stats' slim): a tenth, rounded up, of the
+    /// maxconn of the frontends whose rules name it (a listen section counts for itself).
+    /// </summary>
+    private static void SetFullConn(List<ProxyRuntime> proxies)
+    {
+        foreach (var be in proxies.Where(p => p.Backend is not null))
+        {
+            long total = proxies.Where(fe => fe.IsFrontend && (fe == be || fe.DefaultBackend == be || fe.UseBackends.Any(u => u.Backend == be))).Sum(fe => (long)fe.MaxConn);
+            be.Backend!.FullConn = (int)Math.Min(int.MaxValue, (total + 9) / 10);
+        }
+    }
+
+    /// <summary>A frontend's listeners, made now (started by the host) so that Lua's init functions already see them.</summary>
+    private static void BuildListeners(ProxyRuntime px)
+    {
+        if (!px.IsFrontend)
+        {
+            return;
+        }
+
+        int n = 1;
+        foreach (var bind in px.Config.Binds)
+        {
+            px.Listeners.Add(new Listeners.Listener(bind, bind.Name ?? $"sock-{n}", n));
+            n++;
+        }
     }
 
     private static IPAddress? Resolve(string host)

@@ -84,6 +84,28 @@ internal sealed class ProxyRuntime
 
     public List<Listener> Listeners { get; } = [];
 
+    /// <summary>
+    /// What the frontend does with new connections, from its listeners: stopped when they all are,
+    /// paused when none accepts (<see cref="RuntimeOperations"/>, the admin API).
+    /// </summary>
+    public FrontendState State
+    {
+        get
+        {
+            if (Listeners.Count == 0)
+            {
+                return FrontendState.Ready;
+            }
+
+            if (Listeners.TrueForAll(l => l.State == ListenerState.Stopped))
+            {
+                return FrontendState.Stopped;
+            }
+
+            return Listeners.TrueForAll(l => l.State != ListenerState.Ready) ? FrontendState.Paused : FrontendState.Ready;
+        }
+    }
+
     /// <summary>The frontend's access log; null when it has no log target (then logging costs nothing).</summary>
     public Logging.ProxyLog? Log { get; set; }
 

@@ -61,7 +61,7 @@ internal sealed partial class HttpStream
     {
         if (_log is { InTransaction: true } l)
         {
-            l.Failed(ex, _stopping.IsCancellationRequested, _idle?.ExpiredSide ?? '\0');
+            l.Failed(ex, _stopping.IsCancellationRequested || _idle?.Killed == true, _idle?.ExpiredSide ?? '\0');
             LogEnd();
         }
     }

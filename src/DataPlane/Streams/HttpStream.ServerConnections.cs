@@ -43,6 +43,8 @@ internal sealed partial class HttpStream
         _serverConnectedTo = srv;
         _serverReused = true;
         _serverRequests = requests + 1;
+        Stats.Counters.Inc(ref srv.Counters.Reuse);
+        Stats.Counters.Inc(ref srv.Backend.Counters.Reuse);
         _log?.Connected(connection.Local);
         return true;
     }
@@ -71,6 +73,8 @@ internal sealed partial class HttpStream
         }
 
         _server = await Connection.ConnectAsync(srv.Address, _worker, cts.Token).ConfigureAwait(false);
+        Stats.Counters.Inc(ref srv.Counters.Connect);
+        Stats.Counters.Inc(ref srv.Backend.Counters.Connect);
         _serverConnectedTo = srv;
         _serverReused = false;
         _serverRequests = 1;

@@ -277,6 +277,8 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
 
             bool keep;
                 _currentRequest = req;
+                _frontend.FrontendCounters.Request();
+                Interlocked.Increment(ref ProcessCounters.CumulatedRequests);
                 LogRequestHead(req);
                 _reqEdit.Reset();
                 _requestHeadLength = _request.Length;
@@ -323,6 +325,8 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
                     { keep = false; goto Next; }
                 }
 
+                be.Counters.Request();
+
                 // The stricter connection mode of frontend and backend (HAProxy): http-server-close
                 // and httpclose tell the server "connection: close" (not on upgrades).
                 var connectionMode = (Config.HttpConnectionMode)Math.Max((int)_frontend.Config.HttpConnectionMode, (int)bePx.Config.HttpConnectionMode);
@@ -363,6 +367,7 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
 
                 var server = _server!;
                 var srv = _serverState!;
+                srv.Counters.Request();
                 bool clientClose = _request.Close;
                 bool upgrade = _request.Upgrade;
                 be.Counters.SessionStarted();
@@ -482,6 +487,8 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
                     }
 
                     _log?.ResponseHead(_response.Status);
+                    CountResponse(_response.Status);
+                    srv.Counters.Response(_response.Status);
                     _idle.SetTimeouts(_frontend.ClientTimeout, bePx.ServerTimeout);
                     if (_response.Status == 101 && upgrade)
                     {
@@ -601,7 +608,7 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
     private async Task<bool> TunnelAsync(Connection server, BackendState be, ServerState srv)
     {
         var result = await TcpTunnel.RunAsync(_client, server, _idle!, n => { _log?.Received(n); CountUp(be, srv, n); }, n => CountDown(be, srv, n)).ConfigureAwait(false);
-        _log?.TunnelEnded(result.ClientAborted, result.ServerAborted, _idle!.ExpiredSide, _stopping.IsCancellationRequested);
+        _log?.TunnelEnded(result.ClientAborted, result.ServerAborted, _idle!.ExpiredSide, _stopping.IsCancellationRequested || _idle.Killed);
         return result.ClientAborted || result.ServerAborted;
     }
 
@@ -858,11 +865,14 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
             _log?.Queued(srv);
             _serverState = srv;
             _serverBackend = be;
+            srv.Streams.Add(_idle);
             if (_server is not null && _serverConnectedTo == srv && _server.IsIdleUsable())
             {
                 // Keep-alive on the server side (http-reuse never): the same server again, the same connection.
                 _serverReused = true;
                 _serverRequests++;
+                Counters.Inc(ref srv.Counters.Reuse);
+                Counters.Inc(ref be.Counters.Reuse);
                 _log?.Connected(_server.Local);
                 return true;
             }
@@ -912,6 +922,11 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
     {
         if (_serverState is { } s && _serverBackend is { } be)
         {
+            if (_idle is { } link)
+            {
+                s.Streams.Remove(link);
+            }
+
             be.Release(s);
         }
 
@@ -943,16 +958,16 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
                 case Config.HttpRuleKind.Deny:
                     _log?.Answered(rule.Status, 'P');
                     Counters.Inc(ref _frontend.FrontendCounters.Dreq);
-                    await AnswerAsync(ErrorPage(rule.Status)).ConfigureAwait(false);
+                    await AnswerAsync(rule.Status, ErrorPage(rule.Status)).ConfigureAwait(false);
                     return false;
 
                 case Config.HttpRuleKind.Return:
                     _log?.Answered(rule.Status, 'L');
-                    return await AnswerAsync(HttpResponses.Return(rule.Status, rule.ContentType, rule.Value?.Evaluate(this)), req).ConfigureAwait(false);
+                    return await AnswerAsync(rule.Status, HttpResponses.Return(rule.Status, rule.ContentType, rule.Value?.Evaluate(this)), req).ConfigureAwait(false);
 
                 case Config.HttpRuleKind.Redirect:
                     _log?.Answered(rule.Status, 'L');
-                    return await AnswerAsync(HttpResponses.Redirect(rule.Status, RedirectTarget(rule)), req).ConfigureAwait(false);
+                    return await AnswerAsync(rule.Status, HttpResponses.Redirect(rule.Status, RedirectTarget(rule)), req).ConfigureAwait(false);
 
                 case Config.HttpRuleKind.SetMethod or Config.HttpRuleKind.SetPath or Config.HttpRuleKind.SetQuery or Config.HttpRuleKind.SetUri:
                     SetRequestLine(rule);
@@ -1126,6 +1141,7 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
             service.For(_worker), applet, info, _generation.Lua.Settings.ServiceTimeout, _idle.Token, this, _priv).ConfigureAwait(false);
         CountOut((int)Math.Min(int.MaxValue, applet.BytesOut));
         _log?.ResponseHead(applet.Status);
+        CountResponse(applet.Status);
 
         return keep && !_request.Close;
     }
@@ -1152,7 +1168,7 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
                         Counters.Inc(ref be.Counters.Dresp);
                     }
 
-                    await AnswerAsync(ErrorPage(rule.Status)).ConfigureAwait(false);
+                    await AnswerAsync(rule.Status, ErrorPage(rule.Status)).ConfigureAwait(false);
                     return false;
 
                 case Config.HttpRuleKind.SetStatus:
@@ -1237,8 +1253,9 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
     }
 
     /// <summary>Sends a response HaLua made; with <paramref name="req"/>, keeps the connection when the request has no body.</summary>
-    private async ValueTask<bool> AnswerAsync(ReadOnlyMemory<byte> response, HttpBuffer? req = null)
+    private async ValueTask<bool> AnswerAsync(int status, ReadOnlyMemory<byte> response, HttpBuffer? req = null)
     {
+        CountResponse(status);
         // The connection can go on when the request's body is not left unread in it.
         int body = _request.Framing == BodyFraming.None ? 0 : _bodyBuffered ? _bufferedBodyWire : -1;
         bool keep = req is not null && body >= 0 && !_request.Close;
@@ -1275,6 +1292,7 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
     private async ValueTask SendErrorAsync(int status)
     {
         _log?.Status = status;
+        CountResponse(status);
         try
         {
             var page = ErrorPage(status);
@@ -1285,6 +1303,13 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
         {
             // the client is gone
         }
+    }
+
+    /// <summary>A response to the client (hrsp_*): the frontend's, and the backend's once the request has one.</summary>
+    private void CountResponse(int status)
+    {
+        _frontend.FrontendCounters.Response(status);
+        _backend?.Backend?.Counters.Response(status);
     }
 
     private void CountIn(int n)

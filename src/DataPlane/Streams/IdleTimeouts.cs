@@ -41,8 +41,12 @@ internal sealed class IdleTimeouts : IDisposable
     public void Dispose() => _timer.Dispose();
 }
 
-/// <summary>One stream's idle tracking; disposing it stops the tracking.</summary>
-internal sealed class IdleWatch : IDisposable
+/// <summary>
+/// One stream's idle tracking; disposing it stops the tracking. It is also the stream's node in
+/// its server's registry (<see cref="Model.ServerStreams"/>): killing it cancels the stream as a
+/// timeout would, with <see cref="Model.StreamLink.Killed"/> set.
+/// </summary>
+internal sealed class IdleWatch : Model.StreamLink, IDisposable
 {
     private readonly IdleTimeouts _owner;
     private readonly CancellationTokenSource _cts;
@@ -120,6 +124,19 @@ internal sealed class IdleWatch : IDisposable
         try
         {
             _cts.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // the stream ended meanwhile
+        }
+    }
+
+    /// <summary>Cancels the stream; the callbacks run on the thread pool, not on the caller's (often a Lua callback's) thread.</summary>
+    protected override void OnKill()
+    {
+        try
+        {
+            _ = _cts.CancelAsync();
         }
         catch (ObjectDisposedException)
         {

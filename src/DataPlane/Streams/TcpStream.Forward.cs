@@ -49,6 +49,7 @@ internal sealed partial class TcpStream
 
                     _server = srv;
                     srv.Counters.SessionStarted();
+                    srv.Streams.Add(_idle);
                 }
 
                 if (await TryConnectAsync(_server, bePx.ConnectTimeout, token).ConfigureAwait(false))
@@ -99,9 +100,13 @@ internal sealed partial class TcpStream
 
             Func<Task<bool>>? responseRules = bePx.TcpResponseRules.Count > 0 ? () => RunResponseRulesAsync(bePx, be, server, token) : null;
             var result = await TcpTunnel.RunAsync(_client, ss, _idle, n => CountReceived(be, server, n), n => CountDown(be, server, n), responseRules).ConfigureAwait(false);
-            _abort = result.ClientAborted || result.ServerAborted;
-            _log?.TunnelEnded(result.ClientAborted, result.ServerAborted, _idle.ExpiredSide, _stopping.IsCancellationRequested);
-            if (result.ClientAborted && _idle.ExpiredSide != 's')
+            _abort = (result.ClientAborted || result.ServerAborted) && !_idle.Killed;
+            _log?.TunnelEnded(result.ClientAborted, result.ServerAborted, _idle.ExpiredSide, _stopping.IsCancellationRequested || _idle.Killed);
+            if (_idle.Killed)
+            {
+                // shut_sess / shutdown sessions: neither side aborted.
+            }
+            else if (result.ClientAborted && _idle.ExpiredSide != 's')
             {
                 Counters.Inc(ref _frontend.FrontendCounters.CliAbrt);
                 Counters.Inc(ref server.Counters.CliAbrt);
@@ -176,8 +181,9 @@ internal sealed partial class TcpStream
         return !_terminated;
     }
 
-    private static void ReleaseServer(BackendState be, ServerState s)
+    private void ReleaseServer(BackendState be, ServerState s)
     {
+        s.Streams.Remove(_idle!);
         s.Counters.SessionEnded();
         be.Release(s);
     }
@@ -232,6 +238,8 @@ internal sealed partial class TcpStream
         try
         {
             _serverSocket = await HaLua.DataPlane.Io.Connection.ConnectAsync(ep, _worker, cts.Token).ConfigureAwait(false);
+            Counters.Inc(ref server.Counters.Connect);
+            Counters.Inc(ref server.Backend.Counters.Connect);
             return true;
         }
         catch (Exception ex) when (ex is SocketException || (ex is OperationCanceledException && !token.IsCancellationRequested))

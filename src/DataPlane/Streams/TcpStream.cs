@@ -89,6 +89,7 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
         var fe = _frontend.FrontendCounters;
         fe.SessionStarted();
         _listenerCounters?.SessionStarted();
+        Interlocked.Increment(ref ProcessCounters.CumulatedRequests);
         using var idle = IdleTimeouts.Shared.Watch(_frontend.ClientTimeout, TimeSpan.Zero, _stopping);
         _idle = idle;
         _log = StreamLog.Open(_frontend, this, http: false);
@@ -126,12 +127,12 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
         {
             // the client or the server went away, or a timeout expired
             _abort = true;
-            _log?.Failed(ex, _stopping.IsCancellationRequested, idle.ExpiredSide);
+            _log?.Failed(ex, _stopping.IsCancellationRequested || idle.Killed, idle.ExpiredSide);
         }
         catch (Exception ex)
         {
             _abort = true;
-            _log?.Failed(ex, _stopping.IsCancellationRequested, idle.ExpiredSide);
+            _log?.Failed(ex, _stopping.IsCancellationRequested || idle.Killed, idle.ExpiredSide);
             ProcessLog.Instance.Alert($"stream on '{_frontend.Name}' failed: {ex}");
         }
         finally
@@ -139,7 +140,7 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
             LogEnd();
             fe.SessionEnded();
             _listenerCounters?.SessionEnded();
-            _abort |= idle.Token.IsCancellationRequested;
+            _abort |= idle.Token.IsCancellationRequested && !idle.Killed;
             _client.Close(_abort);
             _serverSocket?.Close(_abort);
 

@@ -31,9 +31,10 @@ internal static class TcpTunnel
         var firstResult = await first.ConfigureAwait(false);
         if (firstResult.Aborted)
         {
-            // An error on one side ends both: close the sockets to unblock the other pump.
-            client.Close(abort: true);
-            server.Close(abort: true);
+            // An error on one side ends both: close the sockets to unblock the other pump. A stream
+            // an operator killed (shut_sess) closes both sides cleanly, as HAProxy does.
+            client.Close(abort: !idle.Killed);
+            server.Close(abort: !idle.Killed);
         }
 
         var upResult = await up.ConfigureAwait(false);

@@ -59,8 +59,8 @@ public class HaluactlTests
         await using var h2 = await AdminHost.StartAsync(Config(a, b));
         var (code, stdout, stderr) = await RunAsync("--addr", $"{h1.AdminAddress},{h2.AdminAddress}", "server", "set-weight", "app/a", "0");
         Assert.True(code == 0, stderr);
-        Assert.Contains($"[{h1.AdminAddress}] app/a 127.0.0.1:{a.Port} weight=0 status=UP", stdout);
-        Assert.Contains($"[{h2.AdminAddress}] app/a 127.0.0.1:{a.Port} weight=0 status=UP", stdout);
+        Assert.Contains($"[{h1.AdminAddress}] app/a 127.0.0.1:{a.Port} weight=0 status=no check", stdout);
+        Assert.Contains($"[{h2.AdminAddress}] app/a 127.0.0.1:{a.Port} weight=0 status=no check", stdout);
         foreach (var h in new[] { h1, h2 })
         {
             for (int i = 0; i < 4; i++)
@@ -71,7 +71,7 @@ public class HaluactlTests
 
         (code, stdout, _) = await RunAsync("--addr", h1.AdminAddress, "server", "list", "app");
         Assert.Equal(0, code);
-        Assert.Equal([$"app/a 127.0.0.1:{a.Port} weight=0 status=UP", $"app/b 127.0.0.1:{b.Port} weight=1 status=UP"], stdout.TrimEnd().Split('\n'));
+        Assert.Equal([$"app/a 127.0.0.1:{a.Port} weight=0 status=no check", $"app/b 127.0.0.1:{b.Port} weight=1 status=no check"], stdout.TrimEnd().Split('\n'));
     }
 
     [Fact]

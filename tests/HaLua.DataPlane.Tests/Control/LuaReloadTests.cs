@@ -22,6 +22,8 @@ public class LuaReloadTests
         end)
         core.register_task(function()
           while true do
+            -- core.proxies is published to the new states too (this errors if it is nil).
+            assert(core.proxies["fe"]:get_cap() == "frontend")
             core.set_map("{DIR}/tick.map", "who", "{{version}}")
             core.msleep(20)
           end

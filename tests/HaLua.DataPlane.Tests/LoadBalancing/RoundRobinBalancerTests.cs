@@ -94,7 +94,8 @@ public sealed class RoundRobinBalancerTests
         var after = Count(Picks(be, 400));
         Assert.Equal((300, 100), (after["a"], after["b"]));
 
-        Assert.Null(a.SetWeight("50%"));
+        // A percentage is of the initial weight (1 here), not of the current one.
+        Assert.Null(a.SetWeight("100%"));
         Assert.Equal(1, a.Weight);
         var half = Count(Picks(be, 100));
         Assert.Equal((50, 50), (half["a"], half["b"]));

@@ -313,24 +313,15 @@ internal static unsafe partial class CoreClass
 
     private static int GetInfoImpl(IntPtr L, LuaState st)
     {
+        LuaCallback.Require(st, LuaContextKind.All, "core.get_info");
         var info = st.Engine.InfoProvider();
         lua_createtable(L, 0, info.Count);
         foreach (var (key, value) in info)
         {
-            switch (value)
+            if (ProxyClass.PushStat(L, value))
             {
-                case long l:
-                    lua_pushinteger(L, l);
-                    break;
-                case int i:
-                    lua_pushinteger(L, i);
-                    break;
-                default:
-                    LuaStack.PushString(L, Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "");
-                    break;
+                LuaStack.SetField(L, -2, key);
             }
-
-            LuaStack.SetField(L, -2, key);
         }
 
         return 1;

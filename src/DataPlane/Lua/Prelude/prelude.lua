@@ -352,6 +352,41 @@ do
   end
 end
 
+-- Proxy, Server, Listener: live objects over the runtime (core.proxies, set after the body)
+---------------------------------------------------------------------------------------------
+local Proxy = class("Proxy")
+do
+  local op = raw.proxy_op
+  function Proxy.pause(px) return chk(op(px, 1)) end
+  function Proxy.resume(px) return chk(op(px, 2)) end
+  function Proxy.stop(px) return chk(op(px, 3)) end
+  function Proxy.shut_bcksess(px) return chk(op(px, 4)) end
+  Proxy.get_cap = wrap(raw.proxy_get_cap)
+  Proxy.get_mode = wrap(raw.proxy_get_mode)
+  Proxy.get_stats = wrap(raw.proxy_get_stats)
+end
+
+local Server = class("Server")
+do
+  local op = raw.server_op
+  for name, id in pairs({ set_ready = 1, set_drain = 2, set_maint = 3, check_enable = 4, check_disable = 5,
+                          check_force_up = 6, check_force_nolb = 7, check_force_down = 8, agent_enable = 9,
+                          agent_disable = 10, agent_force_up = 11, agent_force_down = 12, shut_sess = 13 }) do
+    Server[name] = function(sv) return chk(op(sv, id)) end
+  end
+  Server.get_name = wrap(raw.server_get_name)
+  Server.get_puid = wrap(raw.server_get_puid)
+  Server.is_draining = wrap(raw.server_is_draining)
+  Server.get_weight = wrap(raw.server_get_weight)
+  Server.set_weight = wrap(raw.server_set_weight)
+  Server.get_addr = wrap(raw.server_get_addr)
+  Server.set_addr = wrap(raw.server_set_addr)
+  Server.get_stats = wrap(raw.server_get_stats)
+end
+
+local Listener = class("Listener")
+Listener.get_stats = wrap(raw.listener_get_stats)
+
 ---------------------------------------------------------------------------------------------
 -- Lazy attributes: f, sf, c, sc (and a TXN's req, res, http) are made on first use, so an
 -- object costs one table until a script reads them (what HAProxy makes eagerly, HaLua makes
