@@ -244,3 +244,47 @@ public class LuaReloadTests
         Assert.Equal("disk", (await h.Client.GetLuaStatusAsync()).Files[0].Origin);
     }
 }
+
+/// <summary>LuaService.Status's error count: Lua runtime errors of every generation.</summary>
+public class LuaStatusTests
+{
+    [Fact]
+    public async Task Status_CountsRuntimeErrors_AcrossReloads()
+    {
+        const string lua = """
+            core.register_action("boom", { "http-req" }, function(txn) error("boom") end)
+            """;
+        await using var h = await AdminHost.StartAsync("""
+            global
+               admin-api 127.0.0.1:{PORT7}
+               lua-load {DIR}/boom.lua
+            defaults
+               mode http
+               timeout connect 1s
+               timeout client 5s
+               timeout server 5s
+            frontend fe
+               bind 127.0.0.1:{PORT0}
+               http-request lua.boom
+               http-request return status 200 content-type text/plain string ok
+            """, new Dictionary<string, string> { ["boom.lua"] = lua });
+        Assert.Equal(0, (await h.Client.GetLuaStatusAsync()).Errors);
+
+        async Task GetAsync()
+        {
+            using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
+            await c.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+            // The action's error lets the stream go on to the next rule.
+            Assert.Equal(200, (await c.ReadResponseAsync()).Status);
+        }
+
+        await GetAsync();
+        await GetAsync();
+        Assert.Equal(2, (await h.Client.GetLuaStatusAsync()).Errors);
+        await h.Client.ReloadLuaAsync();
+        await GetAsync();
+        var status = await h.Client.GetLuaStatusAsync();
+        Assert.Equal(3, status.Errors);
+        Assert.Equal(2, status.Generation);
+    }
+}
