@@ -40,6 +40,11 @@ internal sealed partial class AdminRuntime
             {
                 backend.ServerChanged += OnServerChanged;
             }
+
+            if (proxy.IsFrontend)
+            {
+                proxy.StateChanged += (px, old, now, updater) => Publish("proxy", px.Name, "state", StateName(old), StateName(now), $"changed by {updater}");
+            }
         }
     }
 

@@ -30,31 +30,25 @@ internal sealed partial class AdminRuntime : IAdminRuntime
 
     public Proxy GetProxy(string name) => ToMessage(FindProxy(name));
 
-    public Proxy PauseProxy(string name) => ProxyOperation(name, "PAUSED", RuntimeOperations.Pause);
+    public Proxy PauseProxy(string name) => ProxyOperation(name, px => RuntimeOperations.Pause(px, Updater));
 
-    public Proxy ResumeProxy(string name) => ProxyOperation(name, "RUNNING", RuntimeOperations.Resume);
+    public Proxy ResumeProxy(string name) => ProxyOperation(name, px => RuntimeOperations.Resume(px, Updater));
 
-    public Proxy StopProxy(string name) => ProxyOperation(name, "STOPPED", RuntimeOperations.Stop);
+    public Proxy StopProxy(string name) => ProxyOperation(name, px => RuntimeOperations.Stop(px, Updater));
 
     /// <summary>One of HAProxy's frontend operations; doing what is already done is not an error (an API call is idempotent).</summary>
-    private Proxy ProxyOperation(string name, string target, Func<ProxyRuntime, string?> operation)
+    private Proxy ProxyOperation(string name, Func<ProxyRuntime, string?> operation)
     {
         var proxy = FindFrontend(name);
-        string before = StateName(proxy);
         if (operation(proxy) is { } error && !error.Contains("already", StringComparison.Ordinal))
         {
             throw AdminException.FailedPrecondition($"proxy '{name}': {error}");
         }
 
-        if (before != StateName(proxy))
-        {
-            Publish("proxy", proxy.Name, "state", before, target, "changed by the admin API");
-        }
-
         return ToMessage(proxy);
     }
 
-    private static string StateName(ProxyRuntime px) => px.State switch
+    internal static string StateName(FrontendState state) => state switch
     {
         FrontendState.Paused => "PAUSED",
         FrontendState.Stopped => "STOPPED",

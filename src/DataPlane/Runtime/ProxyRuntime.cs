@@ -106,6 +106,18 @@ internal sealed class ProxyRuntime
         }
     }
 
+    /// <summary>Raised after a pause, resume or stop changed <see cref="State"/>: (old, new, who).</summary>
+    public event Action<ProxyRuntime, FrontendState, FrontendState, string>? StateChanged;
+
+    internal void OnStateChanged(FrontendState old, string updater)
+    {
+        var now = State;
+        if (now != old)
+        {
+            StateChanged?.Invoke(this, old, now, updater);
+        }
+    }
+
     /// <summary>The frontend's access log; null when it has no log target (then logging costs nothing).</summary>
     public Logging.ProxyLog? Log { get; set; }
 

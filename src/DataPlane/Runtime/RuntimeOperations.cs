@@ -31,8 +31,9 @@ internal static class RuntimeOperations
     // ---- proxies ------------------------------------------------------------------------
 
     /// <summary>HAProxy's <c>disable frontend</c> / Lua's <c>Proxy.pause</c>: the listeners stop accepting.</summary>
-    public static string? Pause(ProxyRuntime px)
+    public static string? Pause(ProxyRuntime px, string updater = CliUpdater)
     {
+        var before = px.State;
         if (!px.IsFrontend)
         {
             return "No such frontend.";
@@ -57,12 +58,14 @@ internal static class RuntimeOperations
         }
 
         ProcessLog.Instance.Warning($"Paused frontend {px.Name}.");
+        px.OnStateChanged(before, updater);
         return null;
     }
 
     /// <summary>HAProxy's <c>enable frontend</c> / Lua's <c>Proxy.resume</c>: a paused frontend accepts again.</summary>
-    public static string? Resume(ProxyRuntime px)
+    public static string? Resume(ProxyRuntime px, string updater = CliUpdater)
     {
+        var before = px.State;
         if (!px.IsFrontend)
         {
             return "No such frontend.";
@@ -88,12 +91,14 @@ internal static class RuntimeOperations
         }
 
         ProcessLog.Instance.Warning($"Resumed frontend {px.Name}.");
+        px.OnStateChanged(before, updater);
         return null;
     }
 
     /// <summary>HAProxy's <c>shutdown frontend</c> / Lua's <c>Proxy.stop</c>: the listeners close for good; streams in flight go on.</summary>
-    public static string? Stop(ProxyRuntime px)
+    public static string? Stop(ProxyRuntime px, string updater = CliUpdater)
     {
+        var before = px.State;
         if (!px.IsFrontend)
         {
             return "No such frontend.";
@@ -115,6 +120,7 @@ internal static class RuntimeOperations
 
         long be = px.Backend?.Counters.Stot ?? 0;
         ProcessLog.Instance.Warning($"Proxy {px.Name} stopped (cumulated conns: FE: {Volatile.Read(ref px.FrontendCounters.Stot)}, BE: {be}).");
+        px.OnStateChanged(before, updater);
         return null;
     }
 

@@ -199,15 +199,18 @@ public class AdminApiTests
         var events = await h.Client.WatchAsync(cts.Token);
         await h.Client.SetWeightAsync("app", "a", "7");
         await h.Client.SetAdminStateAsync("app", "b", AdminState.Drain);
+        await h.Client.PauseProxyAsync("fe");
         var seen = new List<Event>();
         await foreach (var e in events)
         {
             seen.Add(e);
-            if (seen.Count == 2)
+            if (seen.Count == 3)
             {
                 break;
             }
         }
+
+        Assert.Equal(("proxy", "fe", "state", "RUNNING", "PAUSED", "changed by admin API"), (seen[2].Kind, seen[2].Subject, seen[2].What, seen[2].OldValue, seen[2].NewValue, seen[2].Reason));
 
         Assert.Equal(("server", "app/a", "weight", "1", "7"), (seen[0].Kind, seen[0].Subject, seen[0].What, seen[0].OldValue, seen[0].NewValue));
         Assert.Equal(("server", "app/b", "admin", "READY", "DRAIN"), (seen[1].Kind, seen[1].Subject, seen[1].What, seen[1].OldValue, seen[1].NewValue));

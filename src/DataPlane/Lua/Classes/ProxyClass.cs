@@ -109,9 +109,9 @@ internal static unsafe class ProxyClass
         var px = Self(L, fn);
         _ = op switch
         {
-            1 => RuntimeOperations.Pause(px),
-            2 => RuntimeOperations.Resume(px),
-            3 => RuntimeOperations.Stop(px),
+            1 => RuntimeOperations.Pause(px, RuntimeOperations.LuaUpdater),
+            2 => RuntimeOperations.Resume(px, RuntimeOperations.LuaUpdater),
+            3 => RuntimeOperations.Stop(px, RuntimeOperations.LuaUpdater),
             4 => RuntimeOperations.ShutdownBackupSessions(px).ToString(CultureInfo.InvariantCulture),
             _ => throw new LuaArgumentException($"Proxy: unknown operation {op}"),
         };
