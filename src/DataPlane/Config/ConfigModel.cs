@@ -177,6 +177,12 @@ public sealed record HttpRuleConfig(
     /// <summary>redirect: append-slash (a "/" after a target not ending with one).</summary>
     public bool AppendSlash { get; init; }
 
+    /// <summary>redirect: the set-cookie header value of set-cookie / clear-cookie.</summary>
+    public string? Cookie { get; init; }
+
+    /// <summary>del-header: how the name matches (str, beg, end, sub, reg).</summary>
+    public string? NameMatch { get; init; }
+
     /// <summary>The rule's keyword as written (for messages).</summary>
     public string Keyword { get; init; } = "";
 }

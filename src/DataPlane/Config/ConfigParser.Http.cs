@@ -5,9 +5,9 @@ namespace HaLua.DataPlane.Config;
 /// <summary>http-request and http-response rules.</summary>
 internal sealed partial class ConfigParser
 {
-    private const string HttpRequestActions = "use-service lua.NAME, lua.NAME ARGS, allow, deny [deny_status N], return [status N] [content-type T] [string S|lf-string S|file F|lf-file F], redirect location|prefix|scheme X [code N] [drop-query] [append-slash], set-header, add-header, del-header, replace-header, replace-value, set-method, set-path, set-query, set-uri, set-var(NAME), unset-var(NAME)";
+    private const string HttpRequestActions = "use-service lua.NAME, lua.NAME ARGS, allow, deny [deny_status N], return [status N] [content-type T] [string S|lf-string S|file F|lf-file F], redirect location|prefix|scheme X [code N] [drop-query] [append-slash] [set-cookie NAME[=VALUE]] [clear-cookie NAME], set-header, add-header, del-header [-m METH], replace-header, replace-value, set-method, set-path, set-query, set-uri, set-var(NAME), unset-var(NAME)";
 
-    private const string HttpResponseActions = "lua.NAME ARGS, allow, deny [deny_status N], set-status N [reason R], set-header, add-header, del-header, replace-header, replace-value, set-var(NAME), unset-var(NAME)";
+    private const string HttpResponseActions = "lua.NAME ARGS, allow, deny [deny_status N], set-status N [reason R], set-header, add-header, del-header [-m METH], replace-header, replace-value, set-var(NAME), unset-var(NAME)";
 
     /// <summary>"KW ACTION ARGS [if|unless COND]": the action, its arguments and the condition; null after an error.</summary>
     private (string Action, List<string> Args, ConditionConfig? Condition)? RuleHead(ConfigLine line, string kw, string actions)
@@ -62,9 +62,11 @@ internal sealed partial class ConfigParser
             "set-header" or "add-header" => args.Count == 2
                 ? new HttpRuleConfig(action == "set-header" ? HttpRuleKind.SetHeader : HttpRuleKind.AddHeader, args[0], args[1], 0, null, null, cond, loc)
                 : Bad($"'{action}' expects <name> <fmt>"),
-            "del-header" => args.Count == 1
-                ? new HttpRuleConfig(HttpRuleKind.DelHeader, args[0], null, 0, null, null, cond, loc)
-                : Bad("'del-header' expects <name> (matching options are not supported yet)"),
+            "del-header" => args.Count == 1 || (args.Count == 3 && args[1] == "-m" && args[2] is "str" or "beg" or "end" or "sub" or "reg")
+                ? (args.Count == 3 && args[2] == "reg" && InvalidRegex(args[0]) is { } bad
+                    ? Bad($"invalid regex '{args[0]}': {bad}")
+                    : new HttpRuleConfig(HttpRuleKind.DelHeader, args[0], null, 0, null, null, cond, loc) { NameMatch = args.Count == 3 ? args[2] : "str" })
+                : Bad("'del-header' expects <name> [-m str|beg|end|sub|reg]"),
             "return" when !response => ParseReturn(args, cond, loc),
             "redirect" when !response => ParseRedirect(args, cond, loc),
             "use-service" when !response => args.Count == 1 && args[0].StartsWith("lua.", StringComparison.Ordinal) && args[0].Length > 4
@@ -185,6 +187,7 @@ internal sealed partial class ConfigParser
 
             int code = 302;
             bool dropQuery = false, appendSlash = false;
+            string? cookie = null;
             for (int i = 2; i < a.Count; i++)
             {
                 if (a[i] == "code" && i + 1 < a.Count && ConfigValues.TryParseInt(a[i + 1], 301, 308, out code) && code is 301 or 302 or 303 or 307 or 308)
@@ -201,12 +204,17 @@ internal sealed partial class ConfigParser
                     case "append-slash":
                         appendSlash = true;
                         continue;
+                    case "set-cookie" or "clear-cookie" when i + 1 < a.Count:
+                        // HAProxy 2.6: "set-cookie: NAME[=VALUE]; path=/;", and clear-cookie adds "Max-Age=0;".
+                        cookie = a[i] == "set-cookie" ? $"{a[i + 1]}; path=/;" : $"{a[i + 1]}; path=/; Max-Age=0;";
+                        i++;
+                        continue;
                 }
 
-                return Bad($"unexpected argument '{a[i]}' (expected 'code 301|302|303|307|308', 'drop-query' or 'append-slash'; 'set-cookie' and 'clear-cookie' are not supported yet)");
+                return Bad($"unexpected argument '{a[i]}' (expected 'code 301|302|303|307|308', 'drop-query', 'append-slash', 'set-cookie NAME[=VALUE]' or 'clear-cookie NAME')");
             }
 
-            return new HttpRuleConfig(HttpRuleKind.Redirect, null, a[1], code, null, a[0], c, l) { DropQuery = dropQuery, AppendSlash = appendSlash };
+            return new HttpRuleConfig(HttpRuleKind.Redirect, null, a[1], code, null, a[0], c, l) { DropQuery = dropQuery, AppendSlash = appendSlash, Cookie = cookie };
         }
     }
 

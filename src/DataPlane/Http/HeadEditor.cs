@@ -109,6 +109,32 @@ internal sealed class HeadEditor : IDisposable
         return Commit(head);
     }
 
+    /// <summary>Removes every field whose name <paramref name="matcher"/> accepts (del-header -m).</summary>
+    public bool Delete(HttpHead head, ReadOnlySpan<byte> cur, HeaderNameMatcher matcher)
+    {
+        bool any = false;
+        foreach (var f in head.Fields)
+        {
+            any |= matcher.Matches(f.Name(cur));
+        }
+
+        if (!any)
+        {
+            return true;
+        }
+
+        Begin(head, cur);
+        foreach (var f in head.Fields)
+        {
+            if (!matcher.Matches(f.Name(cur)))
+            {
+                Field(f.Name(cur), f.Value(cur));
+            }
+        }
+
+        return Commit(head);
+    }
+
     /// <summary>Appends a field.</summary>
     public bool Add(HttpHead head, ReadOnlySpan<byte> cur, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value) => Append(head, cur, name, value, replace: false);
 

@@ -34,6 +34,12 @@ internal sealed record HttpRule(
     public bool DropQuery { get; init; }
 
     public bool AppendSlash { get; init; }
+
+    /// <summary>redirect set-cookie / clear-cookie: the Set-Cookie value.</summary>
+    public string? Cookie { get; init; }
+
+    /// <summary>del-header with <c>-m beg|end|sub|reg</c>: which names go; null for <c>-m str</c> (the name itself).</summary>
+    public HeaderNameMatcher? NameMatcher { get; init; }
 }
 
 /// <summary>Responses HaLua makes itself (deny, return, redirect).</summary>
@@ -67,6 +73,47 @@ internal static class HttpResponses
         return [.. Encoding.Latin1.GetBytes(head.ToString()), .. b];
     }
 
-    public static byte[] Redirect(int code, string location)
-        => Encoding.Latin1.GetBytes($"HTTP/1.1 {code} {Reason(code)}\r\ncontent-length: 0\r\nlocation: {location}\r\ncache-control: no-cache\r\n\r\n");
+    public static byte[] Redirect(int code, string location, string? cookie = null)
+        => Encoding.Latin1.GetBytes($"HTTP/1.1 {code} {Reason(code)}\r\ncontent-length: 0\r\nlocation: {location}\r\ncache-control: no-cache\r\n{(cookie is null ? "" : $"set-cookie: {cookie}\r\n")}\r\n");
+}
+
+/// <summary>
+/// del-header's <c>-m beg|end|sub|reg</c> on header names: the first three compare
+/// case-insensitively; a regex sees the name lowercased (HAProxy 2.6 keeps names lowercase).
+/// </summary>
+internal sealed class HeaderNameMatcher(string method, string pattern)
+{
+    private readonly byte[] _pattern = Encoding.Latin1.GetBytes(pattern.ToLowerInvariant());
+    private readonly System.Text.RegularExpressions.Regex? _regex = method == "reg"
+        ? new System.Text.RegularExpressions.Regex(pattern, System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100))
+        : null;
+
+    public bool Matches(ReadOnlySpan<byte> name)
+    {
+        if (_regex is not null)
+        {
+            return _regex.IsMatch(Encoding.Latin1.GetString(name).ToLowerInvariant());
+        }
+
+        return method switch
+        {
+            "beg" => name.Length >= _pattern.Length && System.Text.Ascii.EqualsIgnoreCase(name[.._pattern.Length], _pattern),
+            "end" => name.Length >= _pattern.Length && System.Text.Ascii.EqualsIgnoreCase(name[^_pattern.Length..], _pattern),
+            "sub" => IndexOfIgnoreCase(name, _pattern) >= 0,
+            _ => System.Text.Ascii.EqualsIgnoreCase(name, _pattern),
+        };
+    }
+
+    private static int IndexOfIgnoreCase(ReadOnlySpan<byte> text, ReadOnlySpan<byte> lowered)
+    {
+        for (int i = 0; i + lowered.Length <= text.Length; i++)
+        {
+            if (System.Text.Ascii.EqualsIgnoreCase(text.Slice(i, lowered.Length), lowered))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
 }

@@ -344,6 +344,8 @@ internal static class GenerationBuilder
                     Args = r.Args,
                     DropQuery = r.DropQuery,
                     AppendSlash = r.AppendSlash,
+                    Cookie = r.Cookie,
+                    NameMatcher = r.NameMatch is null or "str" ? null : new HaLua.DataPlane.Http.HeaderNameMatcher(r.NameMatch, r.Name!),
                 };
             }
             catch (FormatException ex)

@@ -967,7 +967,7 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
 
                 case Config.HttpRuleKind.Redirect:
                     _log?.Answered(rule.Status, 'L');
-                    return await AnswerAsync(rule.Status, HttpResponses.Redirect(rule.Status, RedirectTarget(rule)), req).ConfigureAwait(false);
+                    return await AnswerAsync(rule.Status, HttpResponses.Redirect(rule.Status, RedirectTarget(rule), rule.Cookie), req).ConfigureAwait(false);
 
                 case Config.HttpRuleKind.SetMethod or Config.HttpRuleKind.SetPath or Config.HttpRuleKind.SetQuery or Config.HttpRuleKind.SetUri:
                     SetRequestLine(rule);
@@ -1228,7 +1228,15 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
         switch (rule.Kind)
         {
             case Config.HttpRuleKind.DelHeader:
-                editor.Delete(head, bytes, rule.Name!);
+                if (rule.NameMatcher is { } matcher)
+                {
+                    editor.Delete(head, bytes, matcher);
+                }
+                else
+                {
+                    editor.Delete(head, bytes, rule.Name!);
+                }
+
                 break;
             case Config.HttpRuleKind.SetHeader:
                 editor.Set(head, bytes, rule.Name!, rule.Value!.Evaluate(this));

@@ -98,6 +98,51 @@ public class HttpRewriteTests
     }
 
     [Fact]
+    public async Task RedirectCookies_AndDelHeaderMatchMethods_AsHaproxy26()
+    {
+        await using var origin = new HttpOrigin(_ => Task.FromResult<byte[]?>(HttpOrigin.Ok("seen")));
+        await using var h = await HaluaProcess.StartAsync($$"""
+            defaults
+               mode http
+               timeout connect 1s
+               timeout client 5s
+               timeout server 5s
+            frontend fe
+               bind 127.0.0.1:{PORT0}
+               http-request redirect location /a set-cookie SID=abc if { path /s }
+               http-request redirect location /a clear-cookie SID= if { path /c }
+               http-request redirect location /a code 303 set-cookie SID if { path /n }
+               http-request del-header X-A -m beg
+               http-request del-header ^x-r.*$ -m reg
+               http-request del-header ZZ -m sub
+               http-request del-header -Tail -m end
+               http-request del-header Exact -m str
+               default_backend be
+            backend be
+               server o 127.0.0.1:{{origin.Port}}
+            """);
+        using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
+        // The Set-Cookie values haproxy 2.6 sends for the same rules.
+        Assert.Contains("set-cookie: SID=abc; path=/;\r\n", (await c.AskAsync("/s")).Head);
+        Assert.Contains("set-cookie: SID=; path=/; Max-Age=0;\r\n", (await c.AskAsync("/c")).Head);
+        var n = await c.AskAsync("/n");
+        Assert.Equal(303, n.Status);
+        Assert.Contains("set-cookie: SID; path=/;\r\n", n.Head);
+
+        await c.AskAsync("/x", "x-abc: 1\r\nX-Aq: 2\r\nxa: 3\r\nX-Rr: 4\r\nx-RX: 5\r\naZzb: 6\r\nazb: 7\r\nmy-tail: 8\r\nEXACT: 9\r\nexactly: 10\r\n");
+        var got = origin.Requests.Last().Head;
+        foreach (var gone in new[] { "x-abc", "X-Aq", "X-Rr", "x-RX", "aZzb", "my-tail", "EXACT:" })
+        {
+            Assert.DoesNotContain(gone, got);
+        }
+
+        foreach (var kept in new[] { "xa: 3", "azb: 7", "exactly: 10" })
+        {
+            Assert.Contains(kept, got);
+        }
+    }
+
+    [Fact]
     public async Task ReturnFile_Missing_IsAConfigErrorWithFileAndLine()
     {
         var (code, _, stderr) = await HaluaProcess.CheckAsync("""
