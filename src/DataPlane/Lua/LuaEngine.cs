@@ -380,6 +380,7 @@ internal sealed unsafe class LuaEngine : IDisposable
         HttpClass.Register(r);
         FetchesClass.Register(r);
         MapClass.Register(r);
+        RegexClass.Register(r);
         return r;
     }
 

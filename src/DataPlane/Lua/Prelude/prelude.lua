@@ -187,6 +187,25 @@ function Map.slookup(map, str)
 end
 
 ---------------------------------------------------------------------------------------------
+-- Regex: PCRE syntax on .NET regexes (RegexClass), a match timeout, HAProxy's results.
+---------------------------------------------------------------------------------------------
+local RegexMethods, Regex_mt = class("Regex")
+Regex = {}
+do
+  local raw_regex_new = raw.regex_new
+  function Regex.new(pattern, case_sensitive)
+    local ok, r = raw_regex_new(pattern, case_sensitive)
+    if ok == ERR then error(r, 2) end
+    if not ok then return false, r end
+    return true, setmetatable({ [0] = r }, Regex_mt)
+  end
+  RegexMethods.exec = wrap(raw.regex_exec)
+  RegexMethods.match = wrap(raw.regex_match)
+  Regex.exec = RegexMethods.exec
+  Regex.match = RegexMethods.match
+end
+
+---------------------------------------------------------------------------------------------
 -- Channel (TCP mode; HTTP mode refuses raw writes as HAProxy 2.x does)
 ---------------------------------------------------------------------------------------------
 local Channel = class("Channel")
