@@ -157,11 +157,23 @@ internal sealed partial class TcpStream
                 continue;
             }
 
-            await RunActionAsync(rule, LuaActionTargets.TcpRes).ConfigureAwait(false);
+            var verdict = await RunActionAsync(rule, LuaActionTargets.TcpRes).ConfigureAwait(false);
             if (_terminated)
             {
                 // txn:done(): what the action left for the client still goes, then the stream ends.
                 break;
+            }
+
+            if (verdict is LuaActionReturn.Stop or LuaActionReturn.Done or LuaActionReturn.Abort)
+            {
+                // HAProxy 2.6 forwards the response after a bare act.ABORT too.
+                break;
+            }
+
+            if (verdict != LuaActionReturn.Continue)
+            {
+                RefusedByLua(verdict, bePx, response: true);
+                return false;
             }
         }
 
@@ -238,16 +250,5 @@ internal sealed partial class TcpStream
         {
             return false;
         }
-    }
-
-    /// <summary>
-    /// Runs a Lua action with a TXN. As in HAProxy, an error (or a timeout) is logged with its
-    /// traceback, what the action changed stays, and the stream goes on to the next rule.
-    /// </summary>
-    private ValueTask<LuaOutcome> RunActionAsync(TcpRule rule, LuaActionTargets phase)
-    {
-        var txn = Txn;
-        txn.Phase = phase;
-        return LuaRunner.RunActionAsync(rule.Lua!.For(_worker), txn, rule.Args, _generation.Lua.Settings.SessionTimeout, _idle!.Token);
     }
 }

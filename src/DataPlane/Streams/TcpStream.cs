@@ -176,6 +176,7 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
 
     private async Task<bool> RunRequestRulesAsync(ProxyRuntime px, long deadline)
     {
+        _inspectDeadline = deadline;
         foreach (var rule in px.TcpRequestRules)
         {
             if (rule.Condition is { } c)
@@ -220,9 +221,20 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
                     SetLogLevel(rule.Level);
                     break;
                 case TcpRuleKind.LuaAction:
-                    await RunActionAsync(rule, LuaActionTargets.TcpReq).ConfigureAwait(false);
+                    var verdict = await RunActionAsync(rule, LuaActionTargets.TcpReq).ConfigureAwait(false);
                     if (_terminated)
                     {
+                        return false;
+                    }
+
+                    if (verdict is LuaActionReturn.Stop or LuaActionReturn.Done)
+                    {
+                        return true;
+                    }
+
+                    if (verdict != LuaActionReturn.Continue)
+                    {
+                        RefusedByLua(verdict, px, response: false);
                         return false;
                     }
 

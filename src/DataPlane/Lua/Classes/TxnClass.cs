@@ -287,16 +287,36 @@ internal static unsafe class TxnClass
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int Done(IntPtr L) => LuaCallback.Run(L, &DoneImpl);
 
+    /// <summary>
+    /// txn:done([reply]): in an action the stream ends after it. In an HTTP action a reply table
+    /// is sent as the response (HAProxy 2.2+); one that cannot be sent as valid HTTP makes the
+    /// action fail as act.ERROR does (500). Elsewhere it ends the execution, as core.done.
+    /// </summary>
     private static int DoneImpl(IntPtr L, LuaState st)
     {
         var exec = LuaCallback.Require(st, LuaContextKind.All, "TXN.done");
         var txn = LuaCallback.Self<TxnContext>(L, 1, "TXN.done");
         exec.DoneRequested = true;
-        if (exec.Kind == LuaContextKind.Action)
+        if (exec.Kind != LuaContextKind.Action)
         {
-            txn.Host.Terminate();
+            return 0;
         }
 
+        txn.ActionReturn = LuaActionReturn.Abort;
+        if (txn.Host.IsHttp && lua_type(L, 2) == LUA_TTABLE)
+        {
+            if (!ReplyClass.TryBuild(L, 2, out var response, out int status, out string? problem))
+            {
+                ProcessLog.Instance.Alert($"Lua function '{exec.Name}': txn:done: the reply cannot be sent: {problem}.");
+                txn.ActionReturn = LuaActionReturn.Error;
+                return 0;
+            }
+
+            txn.Reply = response;
+            txn.ReplyStatus = status;
+        }
+
+        txn.Host.Terminate();
         return 0;
     }
 }
