@@ -10,7 +10,11 @@ namespace HaLua.DataPlane.Runtime;
 
 /// <summary>A compiled tcp-request / tcp-response content rule.</summary>
 /// <param name="Level">set-log-level: 0..7, or -1 for silent.</param>
-internal sealed record TcpRule(TcpRuleKind Kind, Condition? Condition, LuaRegistration? Lua, IReadOnlyList<string> Args, SourceLocation Location, int Level = 0);
+internal sealed record TcpRule(TcpRuleKind Kind, Condition? Condition, LuaRegistration? Lua, IReadOnlyList<string> Args, SourceLocation Location, int Level = 0)
+{
+    /// <summary>set-var / unset-var: the variable, and set-var's expression.</summary>
+    public (VariableScope Scope, string Name, SampleExpression? Expression)? Variable { get; init; }
+}
 
 /// <summary>
 /// A compiled use_backend rule: a named backend, or a log-format name (<c>%[...]</c>) evaluated per

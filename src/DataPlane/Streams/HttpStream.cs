@@ -482,6 +482,7 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
                     }
 
                     _log?.ResponseHead(_response.Status);
+                    Variables.BeginResponse();
                     _idle.SetTimeouts(_frontend.ClientTimeout, bePx.ServerTimeout);
                     if (_response.Status == 101 && upgrade)
                     {

@@ -132,6 +132,7 @@ internal sealed partial class TcpStream
     private async Task<bool> RunResponseRulesAsync(ProxyRuntime bePx, BackendState be, ServerState server, CancellationToken token)
     {
         await FillAsync(request: false, token).ConfigureAwait(false);
+        Variables.BeginResponse();
         foreach (var rule in bePx.TcpResponseRules)
         {
             if (rule.Condition is { } c && !c.Evaluate(this))
@@ -154,6 +155,12 @@ internal sealed partial class TcpStream
             if (rule.Kind == TcpRuleKind.SetLogLevel)
             {
                 SetLogLevel(rule.Level);
+                continue;
+            }
+
+            if (rule.Kind is TcpRuleKind.SetVar or TcpRuleKind.UnsetVar)
+            {
+                SetVariable(rule);
                 continue;
             }
 

@@ -65,6 +65,20 @@ internal sealed partial class TcpStream
         return true;
     }
 
+    /// <summary>set-var / unset-var in tcp-request and tcp-response content rules (the same variables as Lua's and var()'s).</summary>
+    private void SetVariable(TcpRule rule)
+    {
+        var (scope, name, expression) = rule.Variable!.Value;
+        if (expression is null)
+        {
+            Variables.Unset(scope, name);
+        }
+        else if (expression.TryEvaluate(this, out var value))
+        {
+            Variables.Set(scope, name, value);
+        }
+    }
+
     /// <summary>
     /// An action returned act.DENY, act.ERROR, act.INVALID (or act.ABORT in a request): the
     /// connection closes, as HAProxy's reject, with its counters and termination flags.

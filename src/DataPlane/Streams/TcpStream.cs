@@ -220,6 +220,9 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
                 case TcpRuleKind.SetLogLevel:
                     SetLogLevel(rule.Level);
                     break;
+                case TcpRuleKind.SetVar or TcpRuleKind.UnsetVar:
+                    SetVariable(rule);
+                    break;
                 case TcpRuleKind.LuaAction:
                     var verdict = await RunActionAsync(rule, LuaActionTargets.TcpReq).ConfigureAwait(false);
                     if (_terminated)
