@@ -17,6 +17,9 @@ internal interface ILuaTxnHost
 
     string ProxyName { get; }
 
+    /// <summary>Where txn:log sends: the log targets of the stream's backend, or of its frontend before one is chosen.</summary>
+    Logging.LogTarget[] LogTargets { get; }
+
     /// <summary>The request's log level (txn:set_loglevel), -1 when not set.</summary>
     int LogLevel { get; set; }
 

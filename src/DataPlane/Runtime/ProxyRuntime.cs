@@ -91,6 +91,9 @@ internal sealed class ProxyRuntime
     /// <summary>The frontend's access log; null when it has no log target (then logging costs nothing).</summary>
     public Logging.ProxyLog? Log { get; set; }
 
+    /// <summary>The proxy's log targets (its <c>log</c> lines and <c>log global</c>), frontend or backend.</summary>
+    public Logging.LogTarget[] LogTargets { get; set; } = [];
+
     /// <summary>Its streams keep a <see cref="Logging.StreamLog"/>: the frontend logs, or a rule's log-format reads log values.</summary>
     public bool NeedsStreamLog { get; set; }
 

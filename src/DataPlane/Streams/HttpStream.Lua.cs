@@ -22,6 +22,8 @@ internal sealed partial class HttpStream
         Answered,
     }
 
+    public Logging.LogTarget[] LogTargets => (_backend ?? _frontend).LogTargets;
+
     /// <summary>
     /// Runs a Lua http-req or http-res action with a TXN whose <c>http</c> edits this stream's
     /// heads. As in HAProxy, an error is logged with its traceback, what the action changed stays,

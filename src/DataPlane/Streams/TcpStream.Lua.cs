@@ -10,6 +10,8 @@ internal sealed partial class TcpStream
     // The end of the running tcp-request inspect-delay (0: none): when a yielding action runs for the last time.
     private long _inspectDeadline;
 
+    public Logging.LogTarget[] LogTargets => (_backend ?? _frontend).LogTargets;
+
     /// <summary>
     /// Runs a Lua action with a TXN. As in HAProxy, an error (or a timeout) is logged with its
     /// traceback, what the action changed stays, and the stream goes on to the next rule.

@@ -30,21 +30,32 @@ internal static unsafe class TxnClass
     private static int SetVar(IntPtr L) => LuaCallback.Run(L, &SetVarImpl);
 
     /// <summary>
-    /// set_var(name, value): as HAProxy converts Lua values to samples, numbers become integers,
-    /// booleans booleans, strings strings and anything else the boolean false. A name without a
-    /// valid scope (proc, sess, txn, req, res) is ignored, as HAProxy ignores it.
+    /// set_var(name, value[, ifexist]): as HAProxy converts Lua values to samples, integers stay
+    /// integers, booleans become booleans, strings strings and anything else the boolean false.
+    /// Returns false for a name without a valid scope (proc, sess, txn, req, res), as HAProxy 2.6.
+    /// With ifexist, a proc variable is only updated, never created (HAProxy 2.6 applies it to
+    /// that scope only).
     /// </summary>
     private static int SetVarImpl(IntPtr L, LuaState st)
     {
         var ctx = LuaCallback.Self<LuaStreamContext>(L, 1, "set_var");
         string fullName = LuaCallback.String(L, 2, "set_var");
         var value = FetchesClass.TryToSample(L, 3, out var converted) ? converted : Samples.Sample.FromBool(false);
-        if (Samples.Variables.TryParse(fullName, out var scope, out var name))
+        bool ifExist = lua_toboolean(L, 4) != 0;
+        bool ok = Samples.Variables.TryParse(fullName, out var scope, out var name);
+        var vars = VariablesOf(ctx);
+        if (ok && ifExist && scope == Samples.VariableScope.Proc && !vars.TryGet(scope, name, out _))
         {
-            VariablesOf(ctx).Set(scope, name, value);
+            ok = false;
         }
 
-        return 0;
+        if (ok)
+        {
+            vars.Set(scope, name, value);
+        }
+
+        LuaStack.PushBool(L, ok);
+        return 1;
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
@@ -53,12 +64,14 @@ internal static unsafe class TxnClass
     private static int UnsetVarImpl(IntPtr L, LuaState st)
     {
         var ctx = LuaCallback.Self<LuaStreamContext>(L, 1, "unset_var");
-        if (Samples.Variables.TryParse(LuaCallback.String(L, 2, "unset_var"), out var scope, out var name))
+        bool ok = Samples.Variables.TryParse(LuaCallback.String(L, 2, "unset_var"), out var scope, out var name);
+        if (ok)
         {
             VariablesOf(ctx).Unset(scope, name);
         }
 
-        return 0;
+        LuaStack.PushBool(L, ok);
+        return 1;
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
@@ -187,7 +200,7 @@ internal static unsafe class TxnClass
             throw new LuaArgumentException("TXN.log: invalid log level (expected 0..7)");
         }
 
-        ProcessLog.Instance.Lua((int)level, LuaCallback.String(L, 3, "TXN.log"), txn.Host.ProxyName);
+        ProcessLog.Instance.Lua((int)level, LuaCallback.String(L, 3, "TXN.log"), txn.Host.LogTargets);
         return 0;
     }
 

@@ -141,8 +141,6 @@ local function sample_methods(names, rawf, methods, stringify)
       f = function(self, ...)
         local v = chk(rawf(self, id, ...))
         if v == nil then return "" end
-        -- HAProxy's boolean-to-string cast gives "1" / "0".
-        if v == true then return "1" elseif v == false then return "0" end
         return tostring(v)
       end
     else
