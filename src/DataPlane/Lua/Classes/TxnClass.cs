@@ -10,6 +10,12 @@ namespace HaLua.DataPlane.Lua.Classes;
 /// <summary>HAProxy's TXN class (its priv functions also serve AppletTCP and AppletHTTP).</summary>
 internal static unsafe class TxnClass
 {
+    /// <summary>The spec's contexts for TXN functions: actions and sample fetches.</summary>
+    private const LuaContextKind TxnContexts = LuaContextKind.Action | LuaContextKind.Fetch;
+
+    /// <summary>The functions TXN shares with AppletTCP and AppletHTTP (private data, variables) also serve services and cli commands.</summary>
+    private const LuaContextKind SharedContexts = TxnContexts | LuaContextKind.Service | LuaContextKind.Cli;
+
     public static void Register(RawFunctions r)
     {
         r.Add("txn_log", &Log);
@@ -38,6 +44,7 @@ internal static unsafe class TxnClass
     /// </summary>
     private static int SetVarImpl(IntPtr L, LuaState st)
     {
+        LuaCallback.Require(st, SharedContexts, "set_var");
         var ctx = LuaCallback.Self<LuaStreamContext>(L, 1, "set_var");
         string fullName = LuaCallback.String(L, 2, "set_var");
         var value = FetchesClass.TryToSample(L, 3, out var converted) ? converted : Samples.Sample.FromBool(false);
@@ -63,6 +70,7 @@ internal static unsafe class TxnClass
 
     private static int UnsetVarImpl(IntPtr L, LuaState st)
     {
+        LuaCallback.Require(st, SharedContexts, "unset_var");
         var ctx = LuaCallback.Self<LuaStreamContext>(L, 1, "unset_var");
         bool ok = Samples.Variables.TryParse(LuaCallback.String(L, 2, "unset_var"), out var scope, out var name);
         if (ok)
@@ -79,6 +87,7 @@ internal static unsafe class TxnClass
 
     private static int GetVarImpl(IntPtr L, LuaState st)
     {
+        LuaCallback.Require(st, SharedContexts, "get_var");
         var ctx = LuaCallback.Self<LuaStreamContext>(L, 1, "get_var");
         if (Samples.Variables.TryParse(LuaCallback.String(L, 2, "get_var"), out var scope, out var name)
             && VariablesOf(ctx).TryGet(scope, name, out var v))
@@ -189,6 +198,7 @@ internal static unsafe class TxnClass
 
     private static int LogImpl(IntPtr L, LuaState st)
     {
+        LuaCallback.Require(st, TxnContexts, "TXN.log");
         var txn = LuaCallback.Self<TxnContext>(L, 1, "TXN.log");
         long level = LuaCallback.Integer(L, 2, "TXN.log");
         if (level == -1)
@@ -209,6 +219,7 @@ internal static unsafe class TxnClass
 
     private static int GetPrivImpl(IntPtr L, LuaState st)
     {
+        LuaCallback.Require(st, SharedContexts, "get_priv");
         LuaCallback.Self<LuaStreamContext>(L, 1, "get_priv").Priv.Push(st, L);
         return 1;
     }
@@ -218,6 +229,7 @@ internal static unsafe class TxnClass
 
     private static int SetPrivImpl(IntPtr L, LuaState st)
     {
+        LuaCallback.Require(st, SharedContexts, "set_priv");
         var ctx = LuaCallback.Self<LuaStreamContext>(L, 1, "set_priv");
         if (ctx.Priv.State is { } other && other != st)
         {
@@ -234,6 +246,7 @@ internal static unsafe class TxnClass
 
     private static int SetLogLevelImpl(IntPtr L, LuaState st)
     {
+        LuaCallback.Require(st, TxnContexts, "TXN.set_loglevel");
         var txn = LuaCallback.Self<TxnContext>(L, 1, "TXN.set_loglevel");
         long level = LuaCallback.Integer(L, 2, "TXN.set_loglevel");
         if (level is < 0 or > 7)
@@ -250,6 +263,7 @@ internal static unsafe class TxnClass
 
     private static int SetTosImpl(IntPtr L, LuaState st)
     {
+        LuaCallback.Require(st, TxnContexts, "TXN.set_tos");
         var txn = LuaCallback.Self<TxnContext>(L, 1, "TXN.set_tos");
         int tos = (int)LuaCallback.Integer(L, 2, "TXN.set_tos");
         var s = txn.Host.ClientSocket;
@@ -282,6 +296,7 @@ internal static unsafe class TxnClass
 
     private static int SetMarkImpl(IntPtr L, LuaState st)
     {
+        LuaCallback.Require(st, TxnContexts, "TXN.set_mark");
         var txn = LuaCallback.Self<TxnContext>(L, 1, "TXN.set_mark");
         int mark = (int)LuaCallback.Integer(L, 2, "TXN.set_mark");
         try
@@ -307,7 +322,7 @@ internal static unsafe class TxnClass
     /// </summary>
     private static int DoneImpl(IntPtr L, LuaState st)
     {
-        var exec = LuaCallback.Require(st, LuaContextKind.All, "TXN.done");
+        var exec = LuaCallback.Require(st, TxnContexts, "TXN.done");
         var txn = LuaCallback.Self<TxnContext>(L, 1, "TXN.done");
         exec.DoneRequested = true;
         if (exec.Kind != LuaContextKind.Action)
