@@ -84,7 +84,8 @@ public class LuaMembersTests
             frontend fe
                bind 127.0.0.1:{PORT0}
                http-request lua.early
-               http-request set-header x-done %[lua.early_fetch]/%[lua.txn_done_fetch]
+               http-request set-header x-done %[lua.early_fetch]/%[lua.txn_done_fetch]/%[lua.nil_fetch]/%[lua.bad_fetch]/%[req.ver]
+               http-request set-header x-found 1 if { lua.nil_fetch -m found }
                http-request use-service lua.httpsvc
             """, new Dictionary<string, string>
         {
@@ -111,6 +112,8 @@ public class LuaMembersTests
                   txn:done()
                   return "not this"
                 end)
+                core.register_fetches("nil_fetch", function(txn) return nil end)
+                core.register_fetches("bad_fetch", function(txn) error("bad fetch") end)
                 core.register_service("httpsvc", "http", function(applet)
                   local lines = { applet:getline(), applet:getline(), applet:getline() }
                   local priv = applet:get_priv()
@@ -119,7 +122,7 @@ public class LuaMembersTests
                   local v = applet:get_var("txn.s")
                   applet:unset_var("txn.s")
                   local body = table.concat({ applet.f:path(), applet.sf:method(), applet.c:lower("UP"), applet.sc:length("abc"),
-                    applet.headers["x-done"][0], tostring(priv), applet:get_priv(), v, tostring(applet:get_var("txn.s")),
+                    applet.headers["x-done"][0], applet.headers["x-found"][0], applet.sf:req_ver(), tostring(priv), applet:get_priv(), v, tostring(applet:get_var("txn.s")),
                     tostring(applet:get_var("txn.after_done")), lines[1], lines[2], "[" .. lines[3] .. "]" }, " ")
                   applet:set_status(200)
                   applet:add_header("content-length", #body)
@@ -134,8 +137,10 @@ public class LuaMembersTests
         string body = Encoding.ASCII.GetString(bytes);
         Assert.Equal(200, status);
 
-        // core.done(value) in a fetch gives value; txn:done() in a fetch ends it with no value (the boolean false).
-        Assert.Equal("/svc POST up 3 kept/0 from-action svc 5 nil nil line1\n line2\n []", body);
+        // core.done(value) in a fetch gives value; txn:done() in a fetch ends it with no value and a
+        // fetch returning nil gives the boolean false (REALITY.md: "-m found" matches); a failing one no sample.
+        Assert.Equal("/svc POST up 3 kept/0/0//1.1 1 1.1 from-action svc 5 nil nil line1\n line2\n []", body);
+        await h.WaitForStderrAsync("bad fetch", TimeSpan.FromSeconds(5));
 
         // The log helpers at their levels; debug only with -d.
         await h.WaitForStderrAsync("[alert] ", TimeSpan.FromSeconds(5));
@@ -145,5 +150,33 @@ public class LuaMembersTests
         }
 
         Assert.DoesNotContain("debug-from-lua", h.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SessionTimeout_StopsARunawayAction_TheNextRulesRun()
+    {
+        await using var h = await HaluaProcess.StartAsync("""
+            global
+               lua-load loop.lua
+               tune.lua.session-timeout 200ms
+            defaults
+               mode http
+               timeout client 5s
+            frontend fe
+               bind 127.0.0.1:{PORT0}
+               http-request lua.spin
+               http-request return status 200 content-type text/plain lf-string "after %[var(txn.before)]"
+            """, new Dictionary<string, string>
+        {
+            ["loop.lua"] = """
+                core.register_action("spin", { "http-req" }, function(txn)
+                  txn:set_var("txn.before", "kept")
+                  while true do end
+                end)
+                """,
+        });
+        using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
+        Assert.Equal((200, "after kept"), ((await c.AskAsync("/")) is var r ? (r.Status, r.Body) : default));
+        await h.WaitForStderrAsync("Lua action 'spin': execution timeout", TimeSpan.FromSeconds(5));
     }
 }
