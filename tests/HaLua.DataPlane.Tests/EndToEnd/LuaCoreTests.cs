@@ -4,7 +4,7 @@ namespace HaLua.DataPlane.Tests.EndToEnd;
 public class LuaCoreTests
 {
     [Fact]
-    public async Task CoreThread_SharedStateZero_PerThreadStatesFromOne_PrependPathSeenByRequire()
+    public async Task CoreThread_SharedStateZero_PerThreadStatesFromOne_PrependPathAndLoadArgumentsSeenByTheBody()
     {
         await using var h = await HaluaProcess.StartAsync("""
             global
@@ -12,7 +12,7 @@ public class LuaCoreTests
                lua-prepend-path {DIR}/m_?.lua
                lua-prepend-path {DIR}/first_?.lua
                lua-prepend-path /opt/halua-test/?.so cpath
-               lua-load shared.lua
+               lua-load shared.lua first "second arg"
                lua-load-per-thread perthread.lua
             defaults
                mode http
@@ -26,6 +26,7 @@ public class LuaCoreTests
             ["m_greeting.lua"] = "return { text = 'hello from a module' }",
             ["shared.lua"] = """
                 local greeting = require("greeting")
+                local load_args = table.concat({ ... }, "+")
                 local body_thread = core.thread
                 local function answer(applet, body)
                   applet:set_status(200)
@@ -36,7 +37,7 @@ public class LuaCoreTests
                 core.register_service("shared", "http", function(applet)
                   -- The private data works in a service even when no action ran before (REALITY.md).
                   applet:set_priv("p")
-                  answer(applet, table.concat({ body_thread, core.thread, greeting.text, applet:get_priv(),
+                  answer(applet, table.concat({ body_thread, core.thread, greeting.text, applet:get_priv(), load_args,
                     package.path:sub(1, #"{DIR}/first_?.lua;{DIR}/m_?.lua;") == "{DIR}/first_?.lua;{DIR}/m_?.lua;" and "path-ok" or package.path,
                     package.cpath:sub(1, #"/opt/halua-test/?.so;") == "/opt/halua-test/?.so;" and "cpath-ok" or package.cpath }, " "))
                 end)
@@ -56,7 +57,7 @@ public class LuaCoreTests
 
         using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
         var (status, _, body) = await c.AskAsync("/shared");
-        Assert.Equal((200, "0 0 hello from a module p path-ok cpath-ok"), (status, body));
+        Assert.Equal((200, "0 0 hello from a module p first+second arg path-ok cpath-ok"), (status, body));
 
         // A per-thread state knows its worker, from 1, in the body as at runtime.
         for (int i = 0; i < 6; i++)
