@@ -275,14 +275,16 @@ public class LuaEngineTests
               for i = 1, 20000 do c:add("#####") end
               assert(#c:dump() == 100000)
             end
+            -- Wall-clock time (os.clock would count the other tests' threads of this process too).
+            local function clock() local t = core.now() return t.sec + t.usec / 1e6 end
             local function best(n, runs)
               local b = math.huge
               for _ = 1, runs do
-                local t0 = os.clock()
+                local t0 = clock()
                 local c = core.concat()
                 for i = 1, n do c:add("#####") end
                 assert(#c:dump() == 5 * n)
-                b = math.min(b, os.clock() - t0)
+                b = math.min(b, clock() - t0)
               end
               return b
             end
