@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace HaLua.DataPlane.Tests.EndToEnd;
 
 /// <summary>
