@@ -134,9 +134,9 @@ public sealed record ConditionConfig(bool Unless, ImmutableArray<ImmutableArray<
 
 public sealed record UseBackendRule(string Backend, ConditionConfig? Condition, SourceLocation Location);
 
-public enum TcpRuleKind { Accept, Reject, UseService, LuaAction, SetLogLevel }
+public enum TcpRuleKind { Accept, Reject, UseService, LuaAction, SetLogLevel, SetVar, UnsetVar }
 
-/// <summary><c>tcp-request content ...</c> / <c>tcp-response content ...</c>.</summary>
+/// <summary><c>tcp-request content ...</c> / <c>tcp-response content ...</c> (set-var: Args are the variable and the expression).</summary>
 public sealed record TcpRuleConfig(
     TcpRuleKind Kind,
     string? LuaName,

@@ -765,7 +765,24 @@ internal sealed partial class ConfigParser
             return IsLogLevelRule(line, $"{kw} set-log-level", args) ? new TcpRuleConfig(TcpRuleKind.SetLogLevel, null, args, cond, line.Location) : null;
         }
 
-        Error(line.Location, kw, $"action '{action}' is not supported (accept, reject, use-service lua.<name>, lua.<name>, set-log-level)");
+        if (VarActionName(action, out string verb) is { } varName)
+        {
+            if (!Samples.Variables.TryParse(varName, out _, out _))
+            {
+                Error(line.Location, $"{kw} {verb}", $"invalid variable name '{varName}' (expected proc., sess., txn., req. or res. and a name)");
+                return null;
+            }
+
+            if (args.Length != (verb == "set-var" ? 1 : 0))
+            {
+                Error(line.Location, $"{kw} {verb}", verb == "set-var" ? "'set-var(<name>)' expects one sample expression" : $"unexpected argument '{args[0]}'");
+                return null;
+            }
+
+            return new TcpRuleConfig(verb == "set-var" ? TcpRuleKind.SetVar : TcpRuleKind.UnsetVar, null, [varName, .. args], cond, line.Location);
+        }
+
+        Error(line.Location, kw, $"action '{action}' is not supported (accept, reject, use-service lua.<name>, lua.<name>, set-log-level, set-var(<name>), unset-var(<name>))");
         return null;
     }
 

@@ -58,17 +58,17 @@ internal sealed class ProcessLog
         }
     }
 
-    /// <summary>A Lua log (core.log, txn:log): to the log targets, and to stderr in the foreground as HAProxy does.</summary>
-    public void Lua(int level, string message, string? proxyName = null)
+    /// <summary>A Lua log (core.log): to the global log targets, and to stderr in the foreground as HAProxy does.</summary>
+    public void Lua(int level, string message) => Lua(level, message, _targets);
+
+    /// <summary>A Lua log of a stream (txn:log): to its proxy's log targets, and to stderr in the foreground as HAProxy does.</summary>
+    public void Lua(int level, string message, LogTarget[] targets)
     {
         level = Math.Clamp(level, 0, 7);
-        if (level == 7 && !DebugEnabled)
-        {
-            return;
-        }
 
+        // The targets get every level (their own minimum applies); stderr shows debug only with -d.
         var now = DateTime.Now;
-        if (!Quiet)
+        if (!Quiet && (level < 7 || DebugEnabled))
         {
             var line = string.Create(CultureInfo.InvariantCulture, $"[{LogLevels.Names[level]}] {now.DayOfYear - 1:000}/{now:HHmmss} ({Pid}) : {message}");
             lock (LogSink.ConsoleLock)
@@ -77,13 +77,14 @@ internal sealed class ProcessLog
             }
         }
 
-        Send(level, message, proxyName);
+        Send(targets, level, message, null);
     }
 
     /// <summary>Sends a message to every configured target whose level allows it.</summary>
-    public void Send(int level, string message, string? tag = null)
+    public void Send(int level, string message, string? tag = null) => Send(_targets, level, message, tag);
+
+    private static void Send(LogTarget[] targets, int level, string message, string? tag)
     {
-        var targets = _targets;
         if (!LogSink.AnyAccepts(targets, level))
         {
             return;

@@ -230,6 +230,12 @@ internal sealed unsafe class LuaEngine : IDisposable
                 throw new InvalidOperationException("prelude: " + LuaStack.ToStringOrNull(L, -1));
             }
 
+            // core.thread (HAProxy 2.x): the worker of a lua-load-per-thread state from 1, 0 for the shared state.
+            LuaStack.GetGlobal(L, "core");
+            lua_pushinteger(L, worker + 1);
+            LuaStack.SetField(L, -2, "thread");
+            lua_pop(L, 1);
+
             LuaStack.GetField(L, -1, "kill_thread");
             st.Classes.KillThreadRef = st.Ref();
             LuaStack.GetField(L, -1, "classes");
@@ -491,6 +497,9 @@ internal sealed unsafe class LuaEngine : IDisposable
         ProxyClass.Register(r);
         ServerClass.Register(r);
         ListenerClass.Register(r);
+        RegexClass.Register(r);
+        ActClass.Register(r);
+        ReplyClass.Register(r);
         return r;
     }
 

@@ -108,21 +108,56 @@ internal static class LuaRunner
     public static Task RunTaskAsync(LuaFunctionRef fn, TimeSpan budget, CancellationToken stopping)
         => RunFunctionAsync<object?>(fn, LuaContextKind.Task, "task", budget, null, null, null, null, stopping).AsTask();
 
-    /// <summary>A Lua action: the function called with the TXN and the rule's arguments.</summary>
-    public static ValueTask<LuaOutcome> RunActionAsync(LuaFunctionRef fn, TxnContext txn, IReadOnlyList<string> args, TimeSpan budget, CancellationToken cancellationToken)
-        => RunFunctionAsync(
-            fn, LuaContextKind.Action, fn.Name, budget, txn, txn, (txn, args),
-            static (thread, st, a) =>
-            {
-                Classes.TxnClass.Push(thread, st, a.txn);
-                foreach (var arg in a.args)
+    /// <summary>
+    /// A Lua action: the function called with the TXN and the rule's arguments, and called again
+    /// while it returns act.YIELD (after its act.wake_time, or the stream's next event). Returns
+    /// what the rule set must do (HAProxy's act_return); an error, a timeout or running out of
+    /// memory is logged and the rules go on.
+    /// </summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    public static async ValueTask<LuaActionReturn> RunActionAsync(LuaFunctionRef fn, TxnContext txn, IReadOnlyList<string> args, TimeSpan budget, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            txn.BeginAction();
+            var outcome = await RunFunctionAsync(
+                fn, LuaContextKind.Action, fn.Name, budget, txn, txn, (txn, args),
+                static (thread, st, a) =>
                 {
-                    Interop.LuaStack.PushString(thread, arg);
-                }
+                    Classes.TxnClass.Push(thread, st, a.txn);
+                    foreach (var arg in a.args)
+                    {
+                        Interop.LuaStack.PushString(thread, arg);
+                    }
 
-                return 1 + a.args.Count;
-            },
-            cancellationToken);
+                    return 1 + a.args.Count;
+                },
+                cancellationToken).ConfigureAwait(false);
+            if (outcome is not (LuaOutcome.Ok or LuaOutcome.Done))
+            {
+                return LuaActionReturn.Continue;
+            }
+
+            if (txn.ActionReturn != LuaActionReturn.Yield)
+            {
+                return txn.ActionReturn;
+            }
+
+            if (!await txn.Host.WaitToRunActionAgainAsync(txn.WakeTimeMs, cancellationToken).ConfigureAwait(false))
+            {
+                // HAProxy's final call: a yield is then refused and the rules go on.
+                ProcessLog.Instance.Alert($"Lua function '{fn.Name}': yield not allowed (the rule set ends).");
+                return LuaActionReturn.Continue;
+            }
+        }
+    }
+
+    /// <summary>An action's result, as HAProxy reads it: the last value as an integer; anything else (or a code it does not know) goes on.</summary>
+    private static LuaActionReturn ReturnCode(IntPtr thread)
+    {
+        long code = Native.LuaApi.lua_tointegerx(thread, -1, out int isNumber);
+        return isNumber != 0 && code is >= 0 and <= (long)LuaActionReturn.Invalid ? (LuaActionReturn)code : LuaActionReturn.Continue;
+    }
 
     /// <summary>
     /// One registered function as a new coroutine (service, action, task): the execution is made
@@ -169,6 +204,12 @@ internal static class LuaRunner
         await st.EnterAsync().ConfigureAwait(false);
         try
         {
+            if (kind == LuaContextKind.Action && owner is TxnContext txn && outcome is LuaOutcome.Ok or LuaOutcome.Done
+                && exec.ResultCount > 0 && txn.ActionReturn == LuaActionReturn.Continue)
+            {
+                txn.ActionReturn = ReturnCode(exec.Thread);
+            }
+
             exec.Release();
         }
         finally

@@ -83,9 +83,15 @@ internal static class LuaSampleFunctions
             exec.SetArgumentCount(n);
             var outcome = LuaRunner.RunSync(exec);
             bool ok = false;
-            if (outcome is LuaOutcome.Ok or LuaOutcome.Done && exec.ResultCount > 0)
+            if (outcome is LuaOutcome.Ok or LuaOutcome.Done)
             {
-                ok = FetchesClass.TryToSample(L, -exec.ResultCount, out value);
+                // As HAProxy: nil (or no value, a table...) is the boolean false, so "-m found" matches.
+                if (exec.ResultCount == 0 || !FetchesClass.TryToSample(L, -exec.ResultCount, out value))
+                {
+                    value = Sample.FromBool(false);
+                }
+
+                ok = true;
             }
             else if (outcome is not (LuaOutcome.Ok or LuaOutcome.Done))
             {

@@ -11,6 +11,12 @@ internal static class AccessLogs
     public static void Build(IReadOnlyList<ProxyRuntime> proxies, ImmutableArray<LogTargetConfig> globalTargets, SampleRegistry samples, List<string> errors)
     {
         bool rulesReadLogValues = proxies.Any(p => p.HttpRequestRules.Concat(p.HttpResponseRules).Any(r => r.Value is { UsesStreamLog: true }));
+        foreach (var px in proxies)
+        {
+            // Every proxy's targets: where txn:log sends (the stream's backend once chosen, as HAProxy).
+            px.LogTargets = [.. (px.Config.LogGlobal ? globalTargets : []).AddRange(px.Config.Logs).Select(t => new LogTarget(t))];
+        }
+
         foreach (var px in proxies.Where(p => p.IsFrontend))
         {
             var cfg = px.Config;
@@ -29,10 +35,9 @@ internal static class AccessLogs
                 }
             }
 
-            var targets = (cfg.LogGlobal ? globalTargets : []).AddRange(cfg.Logs);
-            if (targets.Length > 0)
+            if (px.LogTargets.Length > 0)
             {
-                px.Log = new ProxyLog([.. targets.Select(t => new LogTarget(t))], format, cfg.DontLogNull, cfg.Mode == ProxyMode.Http);
+                px.Log = new ProxyLog(px.LogTargets, format, cfg.DontLogNull, cfg.Mode == ProxyMode.Http);
             }
 
             px.NeedsStreamLog = px.Log is not null || rulesReadLogValues;

@@ -258,7 +258,23 @@ internal static class GenerationBuilder
                     break;
             }
 
-            return new TcpRule(r.Kind, cond, reg, r.Args, r.Location, r.Kind == TcpRuleKind.SetLogLevel ? AccessLogs.RuleLevel(r.Args[0]) : 0);
+            (VariableScope, string, SampleExpression?)? variable = null;
+            if (r.Kind is TcpRuleKind.SetVar or TcpRuleKind.UnsetVar)
+            {
+                // The name was checked by the parser.
+                Variables.TryParse(r.Args[0], out var scope, out var name);
+                try
+                {
+                    variable = (scope, name, r.Kind == TcpRuleKind.SetVar ? SampleExpression.Parse(r.Args[1], samples) : null);
+                }
+                catch (FormatException ex)
+                {
+                    errors.Add($"{r.Location} : '{kw}' in section '{section}': {ex.Message}");
+                    return null;
+                }
+            }
+
+            return new TcpRule(r.Kind, cond, reg, r.Args, r.Location, r.Kind == TcpRuleKind.SetLogLevel ? AccessLogs.RuleLevel(r.Args[0]) : 0) { Variable = variable };
         }
 
         px.TcpRequestRules = [.. cfg.TcpRequestContent.Select(r => Rule(r, "tcp-request content", LuaActionTargets.TcpReq)).OfType<TcpRule>()];

@@ -10,7 +10,11 @@ namespace HaLua.DataPlane.Runtime;
 
 /// <summary>A compiled tcp-request / tcp-response content rule.</summary>
 /// <param name="Level">set-log-level: 0..7, or -1 for silent.</param>
-internal sealed record TcpRule(TcpRuleKind Kind, Condition? Condition, LuaRegistration? Lua, IReadOnlyList<string> Args, SourceLocation Location, int Level = 0);
+internal sealed record TcpRule(TcpRuleKind Kind, Condition? Condition, LuaRegistration? Lua, IReadOnlyList<string> Args, SourceLocation Location, int Level = 0)
+{
+    /// <summary>set-var / unset-var: the variable, and set-var's expression.</summary>
+    public (VariableScope Scope, string Name, SampleExpression? Expression)? Variable { get; init; }
+}
 
 /// <summary>
 /// A compiled use_backend rule: a named backend, or a log-format name (<c>%[...]</c>) evaluated per
@@ -120,6 +124,9 @@ internal sealed class ProxyRuntime
 
     /// <summary>The frontend's access log; null when it has no log target (then logging costs nothing).</summary>
     public Logging.ProxyLog? Log { get; set; }
+
+    /// <summary>The proxy's log targets (its <c>log</c> lines and <c>log global</c>), frontend or backend.</summary>
+    public Logging.LogTarget[] LogTargets { get; set; } = [];
 
     /// <summary>Its streams keep a <see cref="Logging.StreamLog"/>: the frontend logs, or a rule's log-format reads log values.</summary>
     public bool NeedsStreamLog { get; set; }

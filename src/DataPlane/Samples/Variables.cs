@@ -8,7 +8,10 @@ internal enum VariableScope { Proc, Sess, Txn, Req, Res }
 /// <summary>
 /// HAProxy's variables. <c>proc.*</c> are process-wide (every Lua state and stream sees them);
 /// <c>sess.*</c>, <c>txn.*</c>, <c>req.*</c> and <c>res.*</c> belong to one stream (in TCP mode a
-/// session carries a single transaction, so they share the stream's lifetime).
+/// session carries a single transaction, so they share the stream's lifetime). As in HAProxy,
+/// <c>req.*</c> live while the request is processed and <c>res.*</c> while the response is: the
+/// request's are gone once the response is being processed, and a response variable cannot be
+/// set before.
 /// </summary>
 internal sealed class Variables
 {
@@ -18,6 +21,7 @@ internal sealed class Variables
     private Dictionary<string, Sample>? _req;
     private Dictionary<string, Sample>? _res;
     private readonly bool _processOnly;
+    private bool _response;
 
     public Variables()
     {
@@ -99,6 +103,14 @@ internal sealed class Variables
         _txn?.Clear();
         _req?.Clear();
         _res?.Clear();
+        _response = false;
+    }
+
+    /// <summary>The response is being processed: req.* are gone, res.* can be set.</summary>
+    public void BeginResponse()
+    {
+        _req?.Clear();
+        _response = true;
     }
 
     /// <summary>
@@ -110,6 +122,8 @@ internal sealed class Variables
 
     private Dictionary<string, Sample>? Table(VariableScope scope, bool create) => _processOnly ? null : scope switch
     {
+        VariableScope.Req when _response => null,
+        VariableScope.Res when !_response => null,
         VariableScope.Sess => create ? _sess ??= new(StringComparer.Ordinal) : _sess,
         VariableScope.Txn => create ? _txn ??= new(StringComparer.Ordinal) : _txn,
         VariableScope.Req => create ? _req ??= new(StringComparer.Ordinal) : _req,

@@ -489,6 +489,7 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
                     _log?.ResponseHead(_response.Status);
                     CountResponse(_response.Status);
                     srv.Counters.Response(_response.Status);
+                    Variables.BeginResponse();
                     _idle.SetTimeouts(_frontend.ClientTimeout, bePx.ServerTimeout);
                     if (_response.Status == 101 && upgrade)
                     {
@@ -530,8 +531,13 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
                         // http-response rules: the backend's, then the frontend's (as HAProxy).
                         _currentResponse = res;
                         _resEdit.Reset();
-                        bool denied = (bePx != _frontend && !await RunHttpResponseRulesAsync(bePx).ConfigureAwait(false))
-                            || !await RunHttpResponseRulesAsync(_frontend).ConfigureAwait(false);
+                        var verdict = bePx != _frontend ? await RunHttpResponseRulesAsync(bePx).ConfigureAwait(false) : ResponseVerdict.Forward;
+                        if (verdict == ResponseVerdict.Forward)
+                        {
+                            verdict = await RunHttpResponseRulesAsync(_frontend).ConfigureAwait(false);
+                        }
+
+                        bool denied = verdict != ResponseVerdict.Forward;
                         if (closeBoth && !denied)
                         {
                             // httpclose: the client is told too.
@@ -550,8 +556,9 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
 
                         if (denied)
                         {
+                            // A Lua reply replaced the response: the client's connection may go on.
                             CloseServer();
-                            { keep = false; goto Next; }
+                            { keep = verdict == ResponseVerdict.Answered && !clientClose && !closeBoth; goto Next; }
                         }
 
                         if (_resEdit.Changed)
@@ -974,10 +981,15 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
                     break;
 
                 default:
-                    if (!await RunSharedRuleAsync(rule, response: false).ConfigureAwait(false))
+                    var verdict = await RunSharedRuleAsync(rule, response: false).ConfigureAwait(false);
+                    if (verdict is LuaActionReturn.Stop or LuaActionReturn.Done)
                     {
-                        // txn:done() in an http-request action: the connection closes with no response (HAProxy).
-                        return false;
+                        return null;
+                    }
+
+                    if (verdict != LuaActionReturn.Continue)
+                    {
+                        return await AnswerLuaRequestAsync(verdict, req).ConfigureAwait(false);
                     }
 
                     break;
@@ -1112,18 +1124,6 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
         return value + "://" + host + uri;
     }
 
-    /// <summary>
-    /// Runs a Lua http-req or http-res action with a TXN whose <c>http</c> edits this stream's
-    /// heads. As in HAProxy, an error is logged with its traceback, what the action changed stays,
-    /// and the rules go on.
-    /// </summary>
-    private ValueTask<LuaOutcome> RunLuaActionAsync(HttpRule rule, LuaActionTargets phase)
-    {
-        var txn = Txn;
-        txn.Phase = phase;
-        return LuaRunner.RunActionAsync(rule.Lua!.For(_worker), txn, rule.Args, _generation.Lua.Settings.SessionTimeout, _idle!.Token);
-    }
-
     /// <summary>Hands the request to a Lua HTTP service; true when the connection can serve another request.</summary>
     private async ValueTask<bool> RunServiceAsync(HaLua.DataPlane.Lua.LuaRegistration service, HttpBuffer req)
     {
@@ -1146,8 +1146,8 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
         return keep && !_request.Close;
     }
 
-    /// <summary>A proxy's http-response rules on the current response; false when one denied it (the error page is sent).</summary>
-    private async ValueTask<bool> RunHttpResponseRulesAsync(ProxyRuntime px)
+    /// <summary>A proxy's http-response rules on the current response: forward it, or it was answered otherwise (an error page, a Lua reply) or closed.</summary>
+    private async ValueTask<ResponseVerdict> RunHttpResponseRulesAsync(ProxyRuntime px)
     {
         foreach (var rule in px.HttpResponseRules)
         {
@@ -1159,7 +1159,7 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
             switch (rule.Kind)
             {
                 case Config.HttpRuleKind.Allow:
-                    return true;
+                    return ResponseVerdict.Forward;
 
                 case Config.HttpRuleKind.Deny:
                     _log?.Answered(rule.Status, 'P');
@@ -1169,7 +1169,7 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
                     }
 
                     await AnswerAsync(rule.Status, ErrorPage(rule.Status)).ConfigureAwait(false);
-                    return false;
+                    return ResponseVerdict.Closed;
 
                 case Config.HttpRuleKind.SetStatus:
                     _log?.Status = rule.Status;
@@ -1177,33 +1177,38 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
                     break;
 
                 default:
-                    if (!await RunSharedRuleAsync(rule, response: true).ConfigureAwait(false))
+                    var verdict = await RunSharedRuleAsync(rule, response: true).ConfigureAwait(false);
+                    if (verdict is LuaActionReturn.Stop or LuaActionReturn.Done || (verdict == LuaActionReturn.Abort && !_terminated))
                     {
-                        // txn:done() in an http-response action: the connection closes, nothing more is sent.
-                        return false;
+                        // HAProxy 2.6 forwards the response after a bare act.ABORT too.
+                        return ResponseVerdict.Forward;
+                    }
+
+                    if (verdict != LuaActionReturn.Continue)
+                    {
+                        return await AnswerLuaResponseAsync(verdict).ConfigureAwait(false);
                     }
 
                     break;
             }
         }
 
-        return true;
+        return ResponseVerdict.Forward;
     }
 
     /// <summary>
     /// The rules both directions share: a Lua action, set-log-level, the header rules and the
-    /// variables. False when txn:done() in a Lua action ended the stream.
+    /// variables. What a Lua action asks for (its act.* code, txn:done); Continue for the others.
     /// </summary>
-    private async ValueTask<bool> RunSharedRuleAsync(HttpRule rule, bool response)
+    private async ValueTask<LuaActionReturn> RunSharedRuleAsync(HttpRule rule, bool response)
     {
         switch (rule.Kind)
         {
             case Config.HttpRuleKind.LuaAction:
-                await RunLuaActionAsync(rule, response ? LuaActionTargets.HttpRes : LuaActionTargets.HttpReq).ConfigureAwait(false);
-                return !_terminated;
+                return await RunLuaActionAsync(rule, response ? LuaActionTargets.HttpRes : LuaActionTargets.HttpReq).ConfigureAwait(false);
             case Config.HttpRuleKind.SetLogLevel:
                 SetLogLevel(rule.Status);
-                return true;
+                return LuaActionReturn.Continue;
             default:
                 if (response)
                 {
@@ -1214,7 +1219,7 @@ internal sealed partial class HttpStream : ISampleContext, IHttpRequestView, IHt
                     EditOrSetVar(rule, _request, RequestBytes);
                 }
 
-                return true;
+                return LuaActionReturn.Continue;
         }
     }
 

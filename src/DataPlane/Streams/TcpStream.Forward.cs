@@ -137,6 +137,7 @@ internal sealed partial class TcpStream
     private async Task<bool> RunResponseRulesAsync(ProxyRuntime bePx, BackendState be, ServerState server, CancellationToken token)
     {
         await FillAsync(request: false, token).ConfigureAwait(false);
+        Variables.BeginResponse();
         foreach (var rule in bePx.TcpResponseRules)
         {
             if (rule.Condition is { } c && !c.Evaluate(this))
@@ -162,11 +163,29 @@ internal sealed partial class TcpStream
                 continue;
             }
 
-            await RunActionAsync(rule, LuaActionTargets.TcpRes).ConfigureAwait(false);
+            if (rule.Kind is TcpRuleKind.SetVar or TcpRuleKind.UnsetVar)
+            {
+                SetVariable(rule);
+                continue;
+            }
+
+            var verdict = await RunActionAsync(rule, LuaActionTargets.TcpRes).ConfigureAwait(false);
             if (_terminated)
             {
                 // txn:done(): what the action left for the client still goes, then the stream ends.
                 break;
+            }
+
+            if (verdict is LuaActionReturn.Stop or LuaActionReturn.Done or LuaActionReturn.Abort)
+            {
+                // HAProxy 2.6 forwards the response after a bare act.ABORT too.
+                break;
+            }
+
+            if (verdict != LuaActionReturn.Continue)
+            {
+                RefusedByLua(verdict, bePx, response: true);
+                return false;
             }
         }
 
@@ -246,16 +265,5 @@ internal sealed partial class TcpStream
         {
             return false;
         }
-    }
-
-    /// <summary>
-    /// Runs a Lua action with a TXN. As in HAProxy, an error (or a timeout) is logged with its
-    /// traceback, what the action changed stays, and the stream goes on to the next rule.
-    /// </summary>
-    private ValueTask<LuaOutcome> RunActionAsync(TcpRule rule, LuaActionTargets phase)
-    {
-        var txn = Txn;
-        txn.Phase = phase;
-        return LuaRunner.RunActionAsync(rule.Lua!.For(_worker), txn, rule.Args, _generation.Lua.Settings.SessionTimeout, _idle!.Token);
     }
 }

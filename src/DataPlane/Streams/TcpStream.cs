@@ -177,6 +177,7 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
 
     private async Task<bool> RunRequestRulesAsync(ProxyRuntime px, long deadline)
     {
+        _inspectDeadline = deadline;
         foreach (var rule in px.TcpRequestRules)
         {
             if (rule.Condition is { } c)
@@ -220,10 +221,24 @@ internal sealed partial class TcpStream : ISampleContext, ILuaTxnHost
                 case TcpRuleKind.SetLogLevel:
                     SetLogLevel(rule.Level);
                     break;
+                case TcpRuleKind.SetVar or TcpRuleKind.UnsetVar:
+                    SetVariable(rule);
+                    break;
                 case TcpRuleKind.LuaAction:
-                    await RunActionAsync(rule, LuaActionTargets.TcpReq).ConfigureAwait(false);
+                    var verdict = await RunActionAsync(rule, LuaActionTargets.TcpReq).ConfigureAwait(false);
                     if (_terminated)
                     {
+                        return false;
+                    }
+
+                    if (verdict is LuaActionReturn.Stop or LuaActionReturn.Done)
+                    {
+                        return true;
+                    }
+
+                    if (verdict != LuaActionReturn.Continue)
+                    {
+                        RefusedByLua(verdict, px, response: false);
                         return false;
                     }
 

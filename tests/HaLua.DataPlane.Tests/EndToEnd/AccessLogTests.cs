@@ -1,7 +1,5 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using System.Text.RegularExpressions;
 
 namespace HaLua.DataPlane.Tests.EndToEnd;
@@ -210,50 +208,5 @@ public class AccessLogTests
         }
 
         Assert.True(condition(), $"stdout: {h.Stdout}");
-    }
-
-    /// <summary>A syslog server on an ephemeral loopback UDP port: every datagram as text, in order.</summary>
-    private sealed class SyslogReceiver : IDisposable
-    {
-        private readonly UdpClient _udp = new(new IPEndPoint(IPAddress.Loopback, 0));
-        private readonly BlockingCollection<string> _lines = [];
-        private readonly CancellationTokenSource _stop = new();
-
-        public SyslogReceiver()
-        {
-            Port = ((IPEndPoint)_udp.Client.LocalEndPoint!).Port;
-            _ = Task.Run(async () =>
-            {
-                while (!_stop.IsCancellationRequested)
-                {
-                    try
-                    {
-                        var r = await _udp.ReceiveAsync(_stop.Token);
-                        _lines.Add(Encoding.UTF8.GetString(r.Buffer));
-                    }
-                    catch (Exception)
-                    {
-                        return;
-                    }
-                }
-            });
-        }
-
-        public int Port { get; }
-
-        public bool IsEmpty => _lines.Count == 0;
-
-        public async Task<string> NextAsync(TimeSpan? timeout = null)
-        {
-            var limit = timeout ?? TimeSpan.FromSeconds(5);
-            return await Task.Run(() => _lines.TryTake(out var line, limit) ? line : throw new TimeoutException($"no log line within {limit}"));
-        }
-
-        public void Dispose()
-        {
-            _stop.Cancel();
-            _udp.Dispose();
-            _lines.Dispose();
-        }
     }
 }

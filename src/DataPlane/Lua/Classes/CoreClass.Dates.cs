@@ -8,7 +8,11 @@ namespace HaLua.DataPlane.Lua.Classes;
 /// <summary>core.http_date and friends: RFC 7231 date formats to epoch seconds (nil when the date is not valid).</summary>
 internal static unsafe partial class CoreClass
 {
-    private const LuaContextKind DateContexts = LuaContextKind.All;
+    /// <summary>
+    /// The spec's contexts for core.now and the date functions: body, init, task, action (services
+    /// and cli commands run as actions). Not in Lua fetches and converters (HAProxy 2.6 does not check).
+    /// </summary>
+    internal const LuaContextKind DateContexts = LuaContextKind.Body | LuaContextKind.Init | Yieldable;
 
     private static readonly CultureInfo Posix = CreatePosixCulture();
 

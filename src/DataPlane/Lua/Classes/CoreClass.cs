@@ -299,6 +299,7 @@ internal static unsafe partial class CoreClass
 
     private static int NowImpl(IntPtr L, LuaState st)
     {
+        LuaCallback.Require(st, DateContexts, "core.now");
         long us = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10;
         lua_createtable(L, 0, 2);
         lua_pushinteger(L, us / 1_000_000);

@@ -89,13 +89,16 @@ internal static unsafe class FetchesClass
         return args;
     }
 
-    /// <summary>HAProxy's Lua-to-sample cast: numbers become integers, booleans booleans, strings strings; anything else is no sample.</summary>
+    /// <summary>
+    /// HAProxy's Lua-to-sample cast: numbers become integers (a float that is not an integral
+    /// value gives 0, as lua_tointeger), booleans booleans, strings strings; anything else is no sample.
+    /// </summary>
     public static bool TryToSample(IntPtr L, int idx, out Sample value)
     {
         switch (lua_type(L, idx))
         {
             case LUA_TNUMBER:
-                value = Sample.FromInt(lua_isinteger(L, idx) != 0 ? lua_tointegerx(L, idx, out _) : (long)lua_tonumberx(L, idx, out _));
+                value = Sample.FromInt(lua_tointegerx(L, idx, out _));
                 return true;
             case LUA_TBOOLEAN:
                 value = Sample.FromBool(lua_toboolean(L, idx) != 0);
@@ -109,13 +112,12 @@ internal static unsafe class FetchesClass
         }
     }
 
+    /// <summary>HAProxy's sample-to-Lua cast: integers and booleans become Lua integers (a boolean 1 or 0), the rest strings.</summary>
     public static int Push(IntPtr L, Sample v)
     {
         switch (v.Type)
         {
             case SampleType.Bool:
-                LuaStack.PushBool(L, v.Int != 0);
-                break;
             case SampleType.Int:
                 lua_pushinteger(L, v.Int);
                 break;

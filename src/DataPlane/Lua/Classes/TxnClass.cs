@@ -10,6 +10,12 @@ namespace HaLua.DataPlane.Lua.Classes;
 /// <summary>HAProxy's TXN class (its priv functions also serve AppletTCP and AppletHTTP).</summary>
 internal static unsafe class TxnClass
 {
+    /// <summary>The spec's contexts for TXN functions: actions and sample fetches.</summary>
+    private const LuaContextKind TxnContexts = LuaContextKind.Action | LuaContextKind.Fetch;
+
+    /// <summary>The functions TXN shares with AppletTCP and AppletHTTP (private data, variables) also serve services and cli commands.</summary>
+    private const LuaContextKind SharedContexts = TxnContexts | LuaContextKind.Service | LuaContextKind.Cli;
+
     public static void Register(RawFunctions r)
     {
         r.Add("txn_log", &Log);
@@ -30,21 +36,33 @@ internal static unsafe class TxnClass
     private static int SetVar(IntPtr L) => LuaCallback.Run(L, &SetVarImpl);
 
     /// <summary>
-    /// set_var(name, value): as HAProxy converts Lua values to samples, numbers become integers,
-    /// booleans booleans, strings strings and anything else the boolean false. A name without a
-    /// valid scope (proc, sess, txn, req, res) is ignored, as HAProxy ignores it.
+    /// set_var(name, value[, ifexist]): as HAProxy converts Lua values to samples, integers stay
+    /// integers, booleans become booleans, strings strings and anything else the boolean false.
+    /// Returns false for a name without a valid scope (proc, sess, txn, req, res), as HAProxy 2.6.
+    /// With ifexist, a proc variable is only updated, never created (HAProxy 2.6 applies it to
+    /// that scope only).
     /// </summary>
     private static int SetVarImpl(IntPtr L, LuaState st)
     {
+        LuaCallback.Require(st, SharedContexts, "set_var");
         var ctx = LuaCallback.Self<LuaStreamContext>(L, 1, "set_var");
         string fullName = LuaCallback.String(L, 2, "set_var");
         var value = FetchesClass.TryToSample(L, 3, out var converted) ? converted : Samples.Sample.FromBool(false);
-        if (Samples.Variables.TryParse(fullName, out var scope, out var name))
+        bool ifExist = lua_toboolean(L, 4) != 0;
+        bool ok = Samples.Variables.TryParse(fullName, out var scope, out var name);
+        var vars = VariablesOf(ctx);
+        if (ok && ifExist && scope == Samples.VariableScope.Proc && !vars.TryGet(scope, name, out _))
         {
-            VariablesOf(ctx).Set(scope, name, value);
+            ok = false;
         }
 
-        return 0;
+        if (ok)
+        {
+            vars.Set(scope, name, value);
+        }
+
+        LuaStack.PushBool(L, ok);
+        return 1;
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
@@ -52,13 +70,16 @@ internal static unsafe class TxnClass
 
     private static int UnsetVarImpl(IntPtr L, LuaState st)
     {
+        LuaCallback.Require(st, SharedContexts, "unset_var");
         var ctx = LuaCallback.Self<LuaStreamContext>(L, 1, "unset_var");
-        if (Samples.Variables.TryParse(LuaCallback.String(L, 2, "unset_var"), out var scope, out var name))
+        bool ok = Samples.Variables.TryParse(LuaCallback.String(L, 2, "unset_var"), out var scope, out var name);
+        if (ok)
         {
             VariablesOf(ctx).Unset(scope, name);
         }
 
-        return 0;
+        LuaStack.PushBool(L, ok);
+        return 1;
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
@@ -66,6 +87,7 @@ internal static unsafe class TxnClass
 
     private static int GetVarImpl(IntPtr L, LuaState st)
     {
+        LuaCallback.Require(st, SharedContexts, "get_var");
         var ctx = LuaCallback.Self<LuaStreamContext>(L, 1, "get_var");
         if (Samples.Variables.TryParse(LuaCallback.String(L, 2, "get_var"), out var scope, out var name)
             && VariablesOf(ctx).TryGet(scope, name, out var v))
@@ -176,6 +198,7 @@ internal static unsafe class TxnClass
 
     private static int LogImpl(IntPtr L, LuaState st)
     {
+        LuaCallback.Require(st, TxnContexts, "TXN.log");
         var txn = LuaCallback.Self<TxnContext>(L, 1, "TXN.log");
         long level = LuaCallback.Integer(L, 2, "TXN.log");
         if (level == -1)
@@ -187,7 +210,7 @@ internal static unsafe class TxnClass
             throw new LuaArgumentException("TXN.log: invalid log level (expected 0..7)");
         }
 
-        ProcessLog.Instance.Lua((int)level, LuaCallback.String(L, 3, "TXN.log"), txn.Host.ProxyName);
+        ProcessLog.Instance.Lua((int)level, LuaCallback.String(L, 3, "TXN.log"), txn.Host.LogTargets);
         return 0;
     }
 
@@ -196,6 +219,7 @@ internal static unsafe class TxnClass
 
     private static int GetPrivImpl(IntPtr L, LuaState st)
     {
+        LuaCallback.Require(st, SharedContexts, "get_priv");
         LuaCallback.Self<LuaStreamContext>(L, 1, "get_priv").Priv.Push(st, L);
         return 1;
     }
@@ -205,6 +229,7 @@ internal static unsafe class TxnClass
 
     private static int SetPrivImpl(IntPtr L, LuaState st)
     {
+        LuaCallback.Require(st, SharedContexts, "set_priv");
         var ctx = LuaCallback.Self<LuaStreamContext>(L, 1, "set_priv");
         if (ctx.Priv.State is { } other && other != st)
         {
@@ -221,6 +246,7 @@ internal static unsafe class TxnClass
 
     private static int SetLogLevelImpl(IntPtr L, LuaState st)
     {
+        LuaCallback.Require(st, TxnContexts, "TXN.set_loglevel");
         var txn = LuaCallback.Self<TxnContext>(L, 1, "TXN.set_loglevel");
         long level = LuaCallback.Integer(L, 2, "TXN.set_loglevel");
         if (level is < 0 or > 7)
@@ -237,6 +263,7 @@ internal static unsafe class TxnClass
 
     private static int SetTosImpl(IntPtr L, LuaState st)
     {
+        LuaCallback.Require(st, TxnContexts, "TXN.set_tos");
         var txn = LuaCallback.Self<TxnContext>(L, 1, "TXN.set_tos");
         int tos = (int)LuaCallback.Integer(L, 2, "TXN.set_tos");
         var s = txn.Host.ClientSocket;
@@ -269,6 +296,7 @@ internal static unsafe class TxnClass
 
     private static int SetMarkImpl(IntPtr L, LuaState st)
     {
+        LuaCallback.Require(st, TxnContexts, "TXN.set_mark");
         var txn = LuaCallback.Self<TxnContext>(L, 1, "TXN.set_mark");
         int mark = (int)LuaCallback.Integer(L, 2, "TXN.set_mark");
         try
@@ -287,16 +315,36 @@ internal static unsafe class TxnClass
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int Done(IntPtr L) => LuaCallback.Run(L, &DoneImpl);
 
+    /// <summary>
+    /// txn:done([reply]): in an action the stream ends after it. In an HTTP action a reply table
+    /// is sent as the response (HAProxy 2.2+); one that cannot be sent as valid HTTP makes the
+    /// action fail as act.ERROR does (500). Elsewhere it ends the execution, as core.done.
+    /// </summary>
     private static int DoneImpl(IntPtr L, LuaState st)
     {
-        var exec = LuaCallback.Require(st, LuaContextKind.All, "TXN.done");
+        var exec = LuaCallback.Require(st, TxnContexts, "TXN.done");
         var txn = LuaCallback.Self<TxnContext>(L, 1, "TXN.done");
         exec.DoneRequested = true;
-        if (exec.Kind == LuaContextKind.Action)
+        if (exec.Kind != LuaContextKind.Action)
         {
-            txn.Host.Terminate();
+            return 0;
         }
 
+        txn.ActionReturn = LuaActionReturn.Abort;
+        if (txn.Host.IsHttp && lua_type(L, 2) == LUA_TTABLE)
+        {
+            if (!ReplyClass.TryBuild(L, 2, out var response, out int status, out string? problem))
+            {
+                ProcessLog.Instance.Alert($"Lua function '{exec.Name}': txn:done: the reply cannot be sent: {problem}.");
+                txn.ActionReturn = LuaActionReturn.Error;
+                return 0;
+            }
+
+            txn.Reply = response;
+            txn.ReplyStatus = status;
+        }
+
+        txn.Host.Terminate();
         return 0;
     }
 }

@@ -141,8 +141,6 @@ local function sample_methods(names, rawf, methods, stringify)
       f = function(self, ...)
         local v = chk(rawf(self, id, ...))
         if v == nil then return "" end
-        -- HAProxy's boolean-to-string cast gives "1" / "0".
-        if v == true then return "1" elseif v == false then return "0" end
         return tostring(v)
       end
     else
@@ -184,6 +182,31 @@ function Map.slookup(map, str)
   if v == ERR then error(e, 2) end
   if v == nil then return "" end
   return v
+end
+
+---------------------------------------------------------------------------------------------
+-- act: what an action returns (HAProxy's enum act_return), and when a yielding one runs again.
+---------------------------------------------------------------------------------------------
+act = { CONTINUE = 0, STOP = 1, YIELD = 2, ERROR = 3, DONE = 4, DENY = 5, ABORT = 6, INVALID = 7 }
+act.wake_time = wrap(raw.act_wake_time)
+
+---------------------------------------------------------------------------------------------
+-- Regex: PCRE syntax on .NET regexes (RegexClass), a match timeout, HAProxy's results.
+---------------------------------------------------------------------------------------------
+local RegexMethods, Regex_mt = class("Regex")
+Regex = {}
+do
+  local raw_regex_new = raw.regex_new
+  function Regex.new(pattern, case_sensitive)
+    local ok, r = raw_regex_new(pattern, case_sensitive)
+    if ok == ERR then error(r, 2) end
+    if not ok then return false, r end
+    return true, setmetatable({ [0] = r }, Regex_mt)
+  end
+  RegexMethods.exec = wrap(raw.regex_exec)
+  RegexMethods.match = wrap(raw.regex_match)
+  Regex.exec = RegexMethods.exec
+  Regex.match = RegexMethods.match
 end
 
 ---------------------------------------------------------------------------------------------
@@ -248,10 +271,71 @@ TXN.get_var = wrap(raw.get_var)
 TXN.set_loglevel = wrap(raw.txn_set_loglevel)
 TXN.set_tos = wrap(raw.txn_set_tos)
 TXN.set_mark = wrap(raw.txn_set_mark)
-function TXN.done(txn, ...)
-  local a, b = raw.txn_done(txn)
+function TXN.done(txn, reply)
+  local a, b = raw.txn_done(txn, reply)
   if a == ERR then error(b, 2) end
   yield()
+end
+
+---------------------------------------------------------------------------------------------
+-- Reply (HAProxy 2.2+): a plain table {status, reason, headers, body} with methods;
+-- txn:done(reply) sends it from an HTTP action (ReplyClass builds the response).
+---------------------------------------------------------------------------------------------
+local Reply, Reply_mt = class("Reply")
+do
+  local raw_reason, tointeger, floor = raw.http_reason, math.tointeger, math.floor
+  local function str(fn, n, v)
+    local t = type(v)
+    if t == "string" then return v end
+    if t == "number" then return tostring(v) end
+    error("Reply." .. fn .. ": bad argument #" .. n .. " (string expected, got " .. t .. ")", 3)
+  end
+  local function int(v) return tointeger(v) or floor(v) end
+  function Reply.set_status(r, status, reason)
+    if type(status) ~= "number" then
+      error("Reply.set_status: bad argument #1 (number expected, got " .. type(status) .. ")", 2)
+    end
+    status = int(status)
+    r.status = status
+    if reason ~= nil then r.reason = str("set_status", 2, reason) else r.reason = chk(raw_reason(status)) end
+  end
+  function Reply.add_header(r, name, value)
+    name, value = str("add_header", 1, name), str("add_header", 2, value)
+    local h = r.headers
+    if type(h) ~= "table" then h = {} r.headers = h end
+    local l = h[name]
+    if type(l) ~= "table" then
+      l = (l ~= nil) and { l } or {}
+      h[name] = l
+    end
+    l[#l + 1] = value
+  end
+  function Reply.del_header(r, name)
+    name = str("del_header", 1, name)
+    if type(r.headers) == "table" then r.headers[name] = nil end
+  end
+  function Reply.set_body(r, body) r.body = str("set_body", 1, body) end
+
+  -- txn:reply([t]): status 200 and its reason unless t says otherwise; t's headers copied as lists.
+  function TXN.reply(txn, t)
+    local r = setmetatable({ status = 200, reason = "OK", headers = {} }, Reply_mt)
+    if type(t) ~= "table" then return r end
+    if type(t.status) == "number" and t.status ~= 0 then r:set_status(t.status) end
+    if type(t.reason) == "string" then r.reason = t.reason end
+    if type(t.body) == "string" then r.body = t.body end
+    if type(t.headers) == "table" then
+      for name, v in pairs(t.headers) do
+        if type(name) == "string" or type(name) == "number" then
+          if type(v) == "table" then
+            for _, x in ipairs(v) do Reply.add_header(r, name, x) end
+          elseif type(v) == "string" or type(v) == "number" then
+            Reply.add_header(r, name, v)
+          end
+        end
+      end
+    end
+    return r
+  end
 end
 
 ---------------------------------------------------------------------------------------------
