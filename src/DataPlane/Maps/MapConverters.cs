@@ -25,6 +25,7 @@ internal static class MapConverters
     {
         var store = r.Patterns;
         Add(r, store, "map", MatchMethod.Str, SampleType.Str);
+        AddRegm(r, store);
         foreach (var (name, method) in Methods)
         {
             foreach (var (suffix, type) in Outputs)
@@ -77,6 +78,67 @@ internal static class MapConverters
                 return (ISampleContext c, ref Sample v, IReadOnlyList<string> a) => Lookup(index, output, fallback, ref v);
             },
         });
+    }
+
+    /// <summary>
+    /// <c>map_regm(FILE[,DEFAULT])</c>: as map_reg, and the value's <c>\1</c>..<c>\9</c> are replaced by
+    /// the groups the key's regex captured (HAProxy's backreferences).
+    /// </summary>
+    private static void AddRegm(SampleRegistry r, PatternStore store)
+    {
+        const string name = "map_regm";
+        r.Add(new ConverterDescriptor(name, 1, 2, (ISampleContext c, ref Sample v, IReadOnlyList<string> a) =>
+        {
+            if (store.Find(a[0]) is not { IsMap: true } reference)
+            {
+                return false;
+            }
+
+            try
+            {
+                return Regm(reference, (RegIndex)reference.GetIndex(MatchMethod.Reg, ignoreCase: false), a.Count > 1 ? a[1] : null, ref v);
+            }
+            catch (FormatException)
+            {
+                return false;
+            }
+        }, SampleType.Str)
+        {
+            Compile = args =>
+            {
+                PatternReference reference;
+                RegIndex index;
+                try
+                {
+                    reference = store.Load(args[0], isMap: true);
+                    index = (RegIndex)reference.GetIndex(MatchMethod.Reg, ignoreCase: false);
+                }
+                catch (FormatException ex)
+                {
+                    throw new FormatException($"converter '{name}': {ex.Message}");
+                }
+
+                string? fallback = args.Length > 1 ? args[1] : null;
+                return (ISampleContext c, ref Sample v, IReadOnlyList<string> a) => Regm(reference, index, fallback, ref v);
+            },
+        });
+    }
+
+    private static bool Regm(PatternReference reference, RegIndex index, string? fallback, ref Sample v)
+    {
+        if (reference.FindAndSubstitute(index, v.AsString) is { } value)
+        {
+            v = Sample.FromString(value);
+            return true;
+        }
+
+        if (fallback is not null)
+        {
+            v = Sample.FromString(fallback);
+            return true;
+        }
+
+        return false;
     }
 
     private static Sample? Default(string name, SampleType output, IReadOnlyList<string> args)

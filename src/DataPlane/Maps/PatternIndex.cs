@@ -163,6 +163,50 @@ internal sealed class RegIndex(PatternReference owner, bool ignoreCase) : Patter
 
     internal override void Clear() => _patterns.Clear();
 
+    /// <summary>
+    /// map_regm: the first entry whose regex matches, with its value's <c>\N</c> references replaced
+    /// by the match's groups (HAProxy's backreferences; a group that did not take part is empty).
+    /// </summary>
+    internal string? FindAndSubstitute(string text)
+    {
+        foreach (var (regex, entry) in _patterns)
+        {
+            System.Text.RegularExpressions.Match m;
+            try
+            {
+                m = regex.Match(text);
+            }
+            catch (RegexMatchTimeoutException)
+            {
+                continue;
+            }
+
+            if (!m.Success)
+            {
+                continue;
+            }
+
+            string value = entry.Value ?? "";
+            var sb = new System.Text.StringBuilder(value.Length);
+            for (int i = 0; i < value.Length; i++)
+            {
+                if (value[i] == '\\' && i + 1 < value.Length && char.IsAsciiDigit(value[i + 1]))
+                {
+                    sb.Append(m.Groups[value[i + 1] - '0'].Value);
+                    i++;
+                }
+                else
+                {
+                    sb.Append(value[i]);
+                }
+            }
+
+            return sb.ToString();
+        }
+
+        return null;
+    }
+
     internal override PatternEntry? Find(in Sample sample, ref int work)
     {
         string text = sample.AsString;

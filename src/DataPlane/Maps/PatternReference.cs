@@ -155,6 +155,20 @@ internal sealed partial class PatternReference
         }
     }
 
+    /// <summary>map_regm's lookup (under the read lock, as every lookup).</summary>
+    internal string? FindAndSubstitute(RegIndex index, string text)
+    {
+        EnterRead();
+        try
+        {
+            return index.FindAndSubstitute(text);
+        }
+        finally
+        {
+            ExitRead();
+        }
+    }
+
     internal PatternEntry? Find(PatternIndex index, in Sample sample, ref int work)
     {
         EnterRead();

@@ -23,6 +23,22 @@ public class MapTests
     }
 
     [Fact]
+    public async Task MapRegm_ReplacesBackreferences_AsHaproxy26()
+    {
+        await using var h = await HaluaProcess.StartAsync(Defaults + """
+
+            frontend fe
+               bind 127.0.0.1:{PORT0}
+               http-request return status 200 content-type text/plain lf-string "%[path,map_regm(r.map,none)]"
+            """, new Dictionary<string, string> { ["r.map"] = "^/img/(.*)\\.(png|gif)$ /images/\\1.webp-\\2-\\3\n^/a(b)?c$ x\\1y\n" });
+        // What haproxy 2.6 answers for the same map: absent groups are empty.
+        foreach (var (path, expected) in new[] { ("/img/cat.png", "/images/cat.webp-png-"), ("/img/a/b.gif", "/images/a/b.webp-gif-"), ("/ac", "xy"), ("/abc", "xby"), ("/zz", "none") })
+        {
+            Assert.Equal(expected, (await GetAsync(h.Ports[0], path)).Body);
+        }
+    }
+
+    [Fact]
     public async Task MapConverters_InSetHeaderAndReturn_ReachTheOrigin()
     {
         await using var origin = new HttpOrigin();
