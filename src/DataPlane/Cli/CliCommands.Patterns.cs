@@ -108,20 +108,35 @@ internal static partial class CliCommands
             return Done;
         }
 
-        var found = reference.GetIndex(MatchMethod.Str, false).Match(Sample.FromString(args[3]));
-        if (found is null)
+        // One line per match method the reference is used with, as HAProxy prints one per expression.
+        var indexes = reference.IndexesInUse;
+        if (indexes.Count == 0)
         {
-            s.Write(map ? "type=str, case=sensitive, found=no\n" : "type=str, case=sensitive, match=no\n");
-        }
-        else
-        {
-            s.Write(map
-                ? $"type=str, case=sensitive, found=yes, idx=tree, key=\"{found.Key}\", value=\"{found.Value}\", type=\"str\"\n"
-                : $"type=str, case=sensitive, match=yes, idx=tree, pattern=\"{found.Key}\"\n");
+            indexes = [reference.GetIndex(MatchMethod.Str, false)];
         }
 
+        var sb = new StringBuilder();
+        foreach (var index in indexes)
+        {
+            string type = index.Method.Name();
+            string head = $"type={type}, case={(index.IgnoreCase ? "insensitive" : "sensitive")}, ";
+            var found = ToSample(index.Method, args[3]) is { } sample ? index.Match(sample) : null;
+            string idx = index.Method is MatchMethod.Str or MatchMethod.Beg or MatchMethod.Ip ? "tree" : "list";
+            sb.Append(head).Append(found is null
+                ? (map ? "found=no\n" : "match=no\n")
+                : map ? $"found=yes, idx={idx}, key=\"{found.Key}\", value=\"{found.Value}\", type=\"str\"\n" : $"match=yes, idx={idx}, pattern=\"{found.Key}\"\n");
+        }
+
+        s.Write(sb.ToString());
         return Done;
     }
+
+    private static Sample? ToSample(MatchMethod method, string text) => method switch
+    {
+        MatchMethod.Int or MatchMethod.Len => long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n) ? Sample.FromInt(n) : null,
+        MatchMethod.Ip => System.Net.IPAddress.TryParse(text, out var ip) ? Sample.FromIp(ip) : null,
+        _ => Sample.FromString(text),
+    };
 
     /// <summary><c>add map [@VER] NAME KEY VALUE</c>, <c>add acl [@VER] NAME PATTERN</c>, or the entries as a payload (one per line).</summary>
     public static ValueTask AddPattern(CliSession s, string[] args, string? payload)
@@ -183,7 +198,7 @@ internal static partial class CliCommands
             }
             else if (!reference.Add(key, value, out error))
             {
-                s.Write(error + "\n");
+                s.Write(error!.TrimEnd('.') + ".\n");
                 return Done;
             }
         }

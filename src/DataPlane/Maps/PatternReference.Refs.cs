@@ -78,6 +78,23 @@ internal sealed partial class PatternReference
         }
     }
 
+    /// <summary>The indexes made so far, one per match method in use (HAProxy's expressions of the reference).</summary>
+    public IReadOnlyList<PatternIndex> IndexesInUse
+    {
+        get
+        {
+            EnterRead();
+            try
+            {
+                return [.. _indexes];
+            }
+            finally
+            {
+                ExitRead();
+            }
+        }
+    }
+
     /// <summary>Empties a prepared version (<c>clear map @VER</c>); false when there is no such version.</summary>
     public bool ClearVersion(long version)
     {
