@@ -96,6 +96,8 @@ public class CliServiceTests
         await using var c = new TestServer("C");
         await using var h = await CliHost.StartAsync(a, b);
         int fe = h.Ports[0];
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var events = await h.Client.WatchAsync(cts.Token);
 
         var added = await h.Client.AddServerAsync(new AddServerRequest { Backend = "app", Server = "c", Address = "127.0.0.1", Port = c.Port, Weight = 2, Enabled = true });
         Assert.Equal(("c", 3, 2, AdminState.Ready), (added.Name, added.Id, added.Weight, added.AdminState));
@@ -125,6 +127,22 @@ public class CliServiceTests
         e = await Assert.ThrowsAsync<RpcException>(() => h.Client.DeleteServerAsync("app", "c"));
         Assert.Equal(StatusCode.NotFound, e.StatusCode);
         Assert.Equal(["a", "b"], (await h.Client.ListServersAsync("app")).Select(s => s.Name));
+
+        // Watchers see servers come and go (with the changes between).
+        var seen = new List<string>();
+        await foreach (var ev in events)
+        {
+            if (ev.What == "server")
+            {
+                seen.Add($"{ev.Subject} {ev.NewValue}");
+                if (seen.Count == 4)
+                {
+                    break;
+                }
+            }
+        }
+
+        Assert.Equal(["app/c present", "app/d present", "app/c ", "app/d "], seen);
         Assert.Equal(new Dictionary<string, int> { ["B"] = 3 }, await SplitAsync(fe, 3));
     }
 }
