@@ -177,8 +177,31 @@ internal static class Program
                 }
             }
 
+            var (statsSockets, socketErrors) = Cli.StatsSocket.StartAll(generation.Config.Global.StatsSockets, server);
+            if (socketErrors.Count > 0)
+            {
+                foreach (var e in socketErrors)
+                {
+                    ProcessLog.Instance.Alert(e);
+                }
+
+                foreach (var socket in statsSockets)
+                {
+                    socket.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                }
+
+                admin?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                server.StopAsync(TimeSpan.Zero).GetAwaiter().GetResult();
+                return 1;
+            }
+
             stop.Wait();
             ProcessLog.Instance.Notice("Stopping: no more new connections; waiting for the streams to finish.");
+            foreach (var socket in statsSockets)
+            {
+                socket.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+
             admin?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             server.StopAsync(generation.Config.Global.HardStopAfter).GetAwaiter().GetResult();
         }

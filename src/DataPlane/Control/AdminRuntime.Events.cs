@@ -33,6 +33,8 @@ internal sealed partial class AdminRuntime
 
     private void SubscribeEvents()
     {
+        // add server / del server, from the CLI or this API.
+        _host.ServerListChanged += (server, added) => Publish("server", $"{server.Backend.Name}/{server.Name}", "server", added ? "" : "present", added ? "present" : "", added ? "added at runtime" : "deleted at runtime");
         _host.LuaReloaded += generation => Publish("lua", generation.ToString(System.Globalization.CultureInfo.InvariantCulture), "reload", (generation - 1).ToString(System.Globalization.CultureInfo.InvariantCulture), generation.ToString(System.Globalization.CultureInfo.InvariantCulture), "Lua reloaded");
         foreach (var proxy in Generation.Proxies)
         {

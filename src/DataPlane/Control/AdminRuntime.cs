@@ -143,11 +143,65 @@ internal sealed partial class AdminRuntime : IAdminRuntime
         return null;
     }
 
+    /// <summary>HAProxy's <c>add server</c>, the CLI's operation: in maintenance unless <c>enabled</c>.</summary>
     public Server AddServer(AddServerRequest request)
-        => throw AdminException.Unimplemented("adding servers is not implemented yet");
+    {
+        if (request.Port is < 1 or > 65535)
+        {
+            throw AdminException.InvalidArgument($"invalid port {request.Port} (1..65535)");
+        }
 
+        if (!IPAddress.TryParse(request.Address, out var ip))
+        {
+            throw AdminException.InvalidArgument($"invalid address '{request.Address}' (a literal IPv4 or IPv6 address)");
+        }
+
+        var args = new List<string> { new IPEndPoint(ip, request.Port).ToString() };
+        if (request.Weight != 0)
+        {
+            args.AddRange(["weight", request.Weight.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        }
+
+        if (request.Backup)
+        {
+            args.Add("backup");
+        }
+
+        if (request.Check)
+        {
+            args.Add("check");
+        }
+
+        if (request.Enabled)
+        {
+            args.Add("enabled");
+        }
+
+        var change = _host.AddServerAsync(request.Backend, request.Server, args).AsTask().GetAwaiter().GetResult();
+        return ToMessage(change.Server ?? throw ServerChangeFailed(change, request.Backend, request.Server));
+    }
+
+    /// <summary>HAProxy's <c>del server</c>, the CLI's operation: the server must be in maintenance without streams.</summary>
     public void DeleteServer(string backend, string server)
-        => throw AdminException.Unimplemented("deleting servers is not implemented yet");
+    {
+        var change = _host.DeleteServerAsync(backend, server).AsTask().GetAwaiter().GetResult();
+        if (change.Error != ServerChangeError.None)
+        {
+            throw ServerChangeFailed(change, backend, server);
+        }
+    }
+
+    private static AdminException ServerChangeFailed(ServerChange change, string backend, string server)
+    {
+        string message = $"'{backend}/{server}': {change.Message.TrimEnd('\n')}";
+        return change.Error switch
+        {
+            ServerChangeError.NotFound => AdminException.NotFound(message),
+            ServerChangeError.Exists => new AdminException(Grpc.Core.StatusCode.AlreadyExists, message),
+            ServerChangeError.Busy => AdminException.FailedPrecondition(message),
+            _ => AdminException.InvalidArgument(message),
+        };
+    }
 
     public ReloadResponse ReloadLua(IReadOnlyDictionary<string, byte[]> sources)
     {
@@ -183,8 +237,30 @@ internal sealed partial class AdminRuntime : IAdminRuntime
     private IEnumerable<LuaFile> Files()
         => Generation.Lua.LoadedFiles.Select(f => new LuaFile { Path = f.Path, Sha256 = f.Sha256, PerThread = f.PerThread, Origin = f.FromApi ? "api" : "disk" });
 
+    /// <summary>
+    /// The stats socket's command engine at the admin level (the caller authenticated): the command
+    /// is the session's first line, <paramref name="input"/> the bytes that follow it (lines for a
+    /// Lua command to read, or further commands after <c>prompt</c>). The output is exactly what
+    /// the stats socket would send, chunk by chunk as it is produced.
+    /// </summary>
     public Task ExecuteCliAsync(string command, IAsyncEnumerable<ReadOnlyMemory<byte>>? input, Func<ReadOnlyMemory<byte>, Task> output, CancellationToken cancellationToken)
-        => throw AdminException.Unimplemented("the runtime CLI is not implemented yet");
+    {
+        var first = System.Text.Encoding.UTF8.GetBytes(command.EndsWith('\n') ? command : command + "\n");
+        var transport = new Cli.CallbackCliTransport(Prepend(first, input), output);
+        return new Cli.CliSession(_host, transport, Cli.CliLevel.Admin, Timeout.InfiniteTimeSpan).RunAsync(cancellationToken);
+    }
+
+    private static async IAsyncEnumerable<ReadOnlyMemory<byte>> Prepend(byte[] first, IAsyncEnumerable<ReadOnlyMemory<byte>>? rest)
+    {
+        yield return first;
+        if (rest is not null)
+        {
+            await foreach (var chunk in rest.ConfigureAwait(false))
+            {
+                yield return chunk;
+            }
+        }
+    }
 
     public ShowInfoResponse ShowInfo()
     {

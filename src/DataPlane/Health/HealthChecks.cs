@@ -138,7 +138,10 @@ internal sealed class HealthCheckService : IAsyncDisposable
         {
             var check = _check ?? s.Backend.HealthCheck;
             var timeouts = timeoutsFor(s);
-            _loops.Add(Task.Run(() => RunAsync(s, check, timeouts, _stop.Token)));
+            lock (_loops)
+            {
+                _loops.Add(Task.Run(() => RunAsync(s, check, timeouts, _stop.Token)));
+            }
         }
     }
 
@@ -158,7 +161,7 @@ internal sealed class HealthCheckService : IAsyncDisposable
             return;
         }
 
-        while (!ct.IsCancellationRequested)
+        while (!ct.IsCancellationRequested && !server.IsDeleted)
         {
             if (server.CheckEnabled && server.Admin != ServerAdminState.Maint)
             {
@@ -233,7 +236,13 @@ internal sealed class HealthCheckService : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _stop.Cancel();
-        await Task.WhenAll(_loops).ConfigureAwait(false);
+        Task[] loops;
+        lock (_loops)
+        {
+            loops = [.. _loops];
+        }
+
+        await Task.WhenAll(loops).ConfigureAwait(false);
         _stop.Dispose();
     }
 }

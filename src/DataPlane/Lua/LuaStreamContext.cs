@@ -89,8 +89,8 @@ internal class LuaStreamContext(LuaPrivSlot priv)
     public HaLua.DataPlane.Samples.ISampleContext? Samples { get; init; }
 }
 
-/// <summary>The C# object behind a Lua AppletTCP.</summary>
-internal sealed class TcpAppletContext(TcpApplet applet, LuaPrivSlot priv) : LuaStreamContext(priv)
+/// <summary>The C# object behind a Lua AppletTCP (a TCP service's, or a CLI command's).</summary>
+internal sealed class TcpAppletContext(ITcpAppletIo applet, LuaPrivSlot priv) : LuaStreamContext(priv)
 {
-    public TcpApplet Applet { get; } = applet;
+    public ITcpAppletIo Applet { get; } = applet;
 }

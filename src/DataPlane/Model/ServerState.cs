@@ -26,6 +26,7 @@ internal sealed class ServerState
     private int _sessions;
     private int _checkHealth;
     private volatile bool _checkEnabled;
+    private volatile bool _deleted;
     private readonly object _stateLock = new();
     private long _downSince;
     private long _downTotal;
@@ -53,6 +54,16 @@ internal sealed class ServerState
     public ServerConfig Config { get; }
 
     public string Name => Config.Name;
+
+    /// <summary>Added at runtime (HAProxy's <c>add server</c>), not by the configuration.</summary>
+    public bool IsDynamic { get; init; }
+
+    /// <summary>Removed from its backend (<c>del server</c>): its health checks stop.</summary>
+    public bool IsDeleted
+    {
+        get => _deleted;
+        set => _deleted = value;
+    }
 
     /// <summary>HAProxy's puid: 1-based order in the backend.</summary>
     public int Id { get; }

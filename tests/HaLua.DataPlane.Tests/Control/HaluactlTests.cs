@@ -75,6 +75,24 @@ public class HaluactlTests
     }
 
     [Fact]
+    public async Task Cli_RunsARuntimeCommandOnEachInstance()
+    {
+        await using var a = new TestServer("A");
+        await using var b = new TestServer("B");
+        await using var h1 = await AdminHost.StartAsync(Config(a, b));
+        await using var h2 = await AdminHost.StartAsync(Config(a, b));
+        var (code, stdout, stderr) = await RunAsync("--addr", h1.AdminAddress, "cli", "set", "weight", "app/a", "7");
+        Assert.True(code == 0, stderr);
+        (code, stdout, stderr) = await RunAsync("--addr", h1.AdminAddress, "cli", "get weight app/a");
+        Assert.True(code == 0, stderr);
+        Assert.Equal("7 (initial 1)", stdout.TrimEnd());
+        (code, stdout, _) = await RunAsync("--addr", $"{h1.AdminAddress},{h2.AdminAddress}", "cli", "get", "weight", "app/a");
+        Assert.Equal(0, code);
+        Assert.Contains($"[{h1.AdminAddress}] 7 (initial 1)", stdout);
+        Assert.Contains($"[{h2.AdminAddress}] 1 (initial 1)", stdout);
+    }
+
+    [Fact]
     public async Task Errors_ExitNonZeroAndSayWhichInstance()
     {
         await using var a = new TestServer("A");

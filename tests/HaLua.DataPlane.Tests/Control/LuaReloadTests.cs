@@ -288,3 +288,49 @@ public class LuaStatusTests
         Assert.Equal(2, status.Generation);
     }
 }
+
+/// <summary>The runtime CLI's <c>reload lua</c> (admin level): the same reload as the API and SIGHUP.</summary>
+public class LuaReloadCliTests
+{
+    [Fact]
+    public async Task ReloadLuaCommand_ReloadsFromDisk_OrSaysWhyNot()
+    {
+        await using var h = await AdminHost.StartAsync("""
+            global
+               admin-api 127.0.0.1:{PORT7}
+               lua-load {DIR}/v.lua
+            defaults
+               mode http
+               timeout client 5s
+            frontend fe
+               bind 127.0.0.1:{PORT0}
+               http-request use-service lua.v
+            """, new Dictionary<string, string> { ["v.lua"] = Service("one") });
+
+        File.WriteAllText(Path.Combine(h.Process.Directory, "v.lua"), Service("two"));
+        Assert.Equal("Lua reloaded: generation 2.\n\n", await h.Client.ExecuteAsync("reload lua"));
+        Assert.Equal("two", await GetAsync(h.Ports[0]));
+
+        File.WriteAllText(Path.Combine(h.Process.Directory, "v.lua"), "this is not lua");
+        string refused = await h.Client.ExecuteAsync("reload lua");
+        Assert.StartsWith("Lua reload refused, generation 2 kept:\n", refused);
+        Assert.Contains("v.lua:1", refused);
+        Assert.Equal("two", await GetAsync(h.Ports[0]));
+    }
+
+    private static string Service(string body) => $$"""
+        core.register_service("v", "http", function(applet)
+          applet:set_status(200)
+          applet:add_header("content-length", "{{body.Length}}")
+          applet:start_response()
+          applet:send("{{body}}")
+        end)
+        """;
+
+    private static async Task<string> GetAsync(int port)
+    {
+        using var c = await RawHttpClient.ConnectAsync(port);
+        await c.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        return System.Text.Encoding.ASCII.GetString((await c.ReadResponseAsync()).Body);
+    }
+}

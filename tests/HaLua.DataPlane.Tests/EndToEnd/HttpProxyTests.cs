@@ -514,9 +514,11 @@ public class HttpProxyTests
         {
             var sw = Stopwatch.StartNew();
             await slow.SendAsync("GET / HTTP/1.1\r\n");
-            var reading = slow.ReadResponseAsync(timeout: TimeSpan.FromSeconds(5));
-            for (int i = 0; i < 30 && !reading.IsCompleted; i++)
+            var reading = slow.ReadResponseAsync(timeout: TimeSpan.FromSeconds(12));
+            int sent = 0;
+            for (; sent < 80 && !reading.IsCompleted; sent++)
             {
+                int i = sent;
                 await Task.Delay(100);
                 try
                 {
@@ -530,7 +532,9 @@ public class HttpProxyTests
 
             var (status, _, _) = await reading;
             Assert.Equal(408, status);
-            Assert.InRange(sw.Elapsed, TimeSpan.FromMilliseconds(600), TimeSpan.FromSeconds(4));
+            // A deadline: it fires while the client still sends (an idle timer would wait for it to stop, 8 s on).
+            Assert.True(sent < 80, "the 408 came only after the client stopped sending");
+            Assert.InRange(sw.Elapsed, TimeSpan.FromMilliseconds(600), TimeSpan.FromSeconds(7));
         }
 
         // Keep-alive: a request soon after the response is served; idle past 400 ms, closed.

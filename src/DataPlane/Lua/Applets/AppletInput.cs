@@ -15,6 +15,13 @@ internal interface IAppletInput
     void WaitForInput(LuaExecution exec);
 }
 
+/// <summary>What AppletTCP's functions work on: a TCP service's client connection, or a runtime CLI session (core.register_cli).</summary>
+internal interface ITcpAppletIo : IAppletInput
+{
+    /// <summary>Appends to the output; true when the script should wait for the peer to drain it.</summary>
+    bool Send(ReadOnlySpan<byte> data, LuaExecution exec);
+}
+
 /// <summary>getline and receive, the same for AppletTCP and AppletHTTP: a result, or a yield until more input.</summary>
 internal static class AppletInput
 {

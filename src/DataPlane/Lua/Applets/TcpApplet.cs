@@ -11,7 +11,7 @@ namespace HaLua.DataPlane.Lua.Applets;
 /// script waits, and output batched per resume slice (one send per yield, as HAProxy flushes
 /// its channel when the applet yields).
 /// </summary>
-internal sealed class TcpApplet : ILuaWaitable, ILuaSliceOwner, IAppletInput, IDisposable
+internal sealed class TcpApplet : ILuaWaitable, ILuaSliceOwner, ITcpAppletIo, IDisposable
 {
     /// <summary>Output above this makes applet:send wait for the client to take it (back-pressure).</summary>
     private const int OutputHighWater = 64 * 1024;

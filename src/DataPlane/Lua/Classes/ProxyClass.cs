@@ -67,6 +67,44 @@ internal static unsafe class ProxyClass
         lua_settop(L, top);
     }
 
+    /// <summary>
+    /// A server added (<paramref name="present"/>) or deleted at runtime: its entry in the
+    /// <c>servers</c> table of <c>core.backends[backend]</c>. Caller holds the gate.
+    /// </summary>
+    public static void PublishServer(LuaState st, Model.ServerState server, bool present)
+    {
+        IntPtr L = st.L;
+        int top = lua_gettop(L);
+        LuaStack.GetGlobal(L, "core");
+        if (lua_type(L, -1) == LUA_TTABLE)
+        {
+            LuaStack.GetField(L, -1, "backends");
+            if (lua_type(L, -1) == LUA_TTABLE)
+            {
+                LuaStack.GetField(L, -1, server.Backend.Name);
+                if (lua_type(L, -1) == LUA_TTABLE)
+                {
+                    LuaStack.GetField(L, -1, "servers");
+                    if (lua_type(L, -1) == LUA_TTABLE)
+                    {
+                        if (present)
+                        {
+                            ServerClass.Push(L, st, server);
+                        }
+                        else
+                        {
+                            lua_pushnil(L);
+                        }
+
+                        LuaStack.SetField(L, -2, server.Name);
+                    }
+                }
+            }
+        }
+
+        lua_settop(L, top);
+    }
+
     private static void PushProxy(IntPtr L, LuaState st, ProxyRuntime px)
     {
         LuaObjects.PushObject(L, px, st.Classes.Proxy, st.Classes.Handle, 4);
