@@ -136,4 +136,87 @@ public class HaluactlTests
         Assert.EndsWith(" x1 y1", lines[0]);
         Assert.EndsWith(" x2 y2 with spaces", lines[1]);
     }
+
+    [Fact]
+    public async Task LuaReloadDir_SendsTheScripts_AndWatchPrintsTheEvents()
+    {
+        await using var h = await AdminHost.StartAsync("""
+            global
+               admin-api 127.0.0.1:{PORT7}
+               lua-load {DIR}/svc.lua
+            defaults
+               mode http
+               timeout client 5s
+            frontend fe
+               bind 127.0.0.1:{PORT0}
+               http-request use-service lua.svc
+            backend app
+               server a 127.0.0.1:9
+            """, new Dictionary<string, string> { ["svc.lua"] = Svc("disk") });
+
+        // watch runs until interrupted: started first, stopped with SIGINT once it printed what we expect.
+        var psi = new ProcessStartInfo(HaluactlPath, ["--addr", h.AdminAddress, "watch"]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var watch = Process.Start(psi)!;
+        var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        watch.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } l)
+            {
+                lines.Enqueue(l);
+            }
+        };
+        watch.BeginOutputReadLine();
+        try
+        {
+            // The subscription is up once a change made now shows (retried: haluactl starts in its own time).
+            var sw = Stopwatch.StartNew();
+            for (int w = 0; !lines.Any(l => l.Contains(" weight ", StringComparison.Ordinal)); w = 1 - w)
+            {
+                Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), "haluactl watch printed nothing: " + string.Join("|", lines));
+                await h.Client.SetWeightAsync("app", "a", (w + 2).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                await Task.Delay(200);
+            }
+
+            string dir = Path.Combine(h.Process.Directory, "new");
+            Directory.CreateDirectory(dir);
+            File.WriteAllText(Path.Combine(dir, "svc.lua"), Svc("from-dir"));
+            var (code, stdout, stderr) = await RunAsync("--addr", h.AdminAddress, "lua", "reload", dir);
+            Assert.True(code == 0, stderr);
+            Assert.Contains("generation 2", stdout);
+            Assert.Contains("svc.lua api sha256:", stdout);
+            using var c = await RawHttpClient.ConnectAsync(h.Ports[0]);
+            await c.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+            Assert.Equal("from-dir", System.Text.Encoding.ASCII.GetString((await c.ReadResponseAsync()).Body));
+
+            sw.Restart();
+            while (!lines.Any(l => l.Contains(" lua 2 reload 1 -> 2", StringComparison.Ordinal)))
+            {
+                Assert.True(sw.Elapsed < TimeSpan.FromSeconds(15), "no reload event: " + string.Join("|", lines));
+                await Task.Delay(50);
+            }
+
+            Assert.Contains(lines, l => l.Contains(" server app/a weight ", StringComparison.Ordinal));
+        }
+        finally
+        {
+            using (var kill = Process.Start("kill", ["-INT", watch.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                kill!.WaitForExit();
+            }
+
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await watch.WaitForExitAsync(cts.Token);
+        }
+
+        Assert.Equal(0, watch.ExitCode);
+    }
+
+    private static string Svc(string body) => $$"""
+        core.register_service("svc", "http", function(applet)
+          applet:set_status(200)
+          applet:add_header("content-length", "{{body.Length}}")
+          applet:start_response()
+          applet:send("{{body}}")
+        end)
+        """;
 }
