@@ -42,12 +42,11 @@ internal sealed class AdminApi : IAsyncDisposable
         {
             haproxy = new HaproxyMetrics(host);
             halua = new HaluaMetrics(host);
-            int limit = HaproxyMetrics.SeriesLimit(host.Generation.Config);
             metrics = new MetricsEndpointOptions(m.Endpoint)
             {
                 Path = m.Path,
                 Meters = [HaproxyMetrics.MeterName, HaluaMetrics.MeterName, LuaMetrics.MeterName, ControlMetrics.MeterName],
-                CardinalityLimit = i => i.Meter.Name == HaproxyMetrics.MeterName ? limit : null,
+                CardinalityLimit = HaproxyMetrics.SeriesLimits(host.Generation.Config),
                 BeforeScrape = haproxy.Invalidate,
             };
         }

@@ -39,10 +39,11 @@ internal sealed class HaproxyMetrics : IDisposable
     }
 
     /// <summary>
-    /// The most series one instrument of this meter can have (OpenTelemetry's cardinality limit):
-    /// a 0/1 series per check status of every server, with room to spare.
+    /// The most series an instrument of this meter can have (OpenTelemetry's cardinality limit; it
+    /// sizes each instrument's table up front): one per object, times the states or codes of the
+    /// families that have them, with room to spare. Null for other meters' instruments.
     /// </summary>
-    public static int SeriesLimit(HaLuaConfig config)
+    public static Func<Instrument, int?> SeriesLimits(HaLuaConfig config)
     {
         int objects = 1;
         foreach (var px in config.Proxies)
@@ -50,7 +51,20 @@ internal sealed class HaproxyMetrics : IDisposable
             objects += 2 + px.Binds.Length + px.Servers.Length;
         }
 
-        return (MetricFamilies.CheckStatuses.Length * objects) + 64;
+        return instrument =>
+        {
+            if (instrument.Meter.Name != MeterName)
+            {
+                return null;
+            }
+
+            string name = instrument.Name;
+            int perObject = name.EndsWith("check_status", StringComparison.Ordinal) ? MetricFamilies.CheckStatuses.Length
+                : name.EndsWith("_status", StringComparison.Ordinal) ? MetricFamilies.ServerStates.Length
+                : name.EndsWith("http_responses_total", StringComparison.Ordinal) ? MetricFamilies.ResponseCodes.Length
+                : 1;
+            return (perObject * objects) + 8;
+        };
     }
 
     /// <summary>A scrape begins: the next instrument read takes a new snapshot of the rows.</summary>
