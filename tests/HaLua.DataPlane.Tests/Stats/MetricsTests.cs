@@ -144,6 +144,18 @@ public class MetricsTests
         await h.Admin.SetAdminStateAsync("app", "a", AdminState.Drain);
         m = await h.ScrapeAsync();
         Assert.Equal(1, PrometheusText.Value(m, "haproxy_server_status", ("proxy", "app"), ("server", "a"), ("state", "DRAIN")));
+
+        // The operational states, forced (checks off first, as HAProxy requires).
+        await h.Admin.SetAdminStateAsync("app", "a", AdminState.Ready);
+        await h.Admin.SetHealthAsync("app", "a", HealthAction.Disable);
+        await h.Admin.SetHealthAsync("app", "a", HealthAction.ForceNolb);
+        m = await h.ScrapeAsync();
+        Assert.Equal(1, PrometheusText.Value(m, "haproxy_server_status", ("proxy", "app"), ("server", "a"), ("state", "NOLB")));
+        await h.Admin.SetHealthAsync("app", "a", HealthAction.ForceDown);
+        m = await h.ScrapeAsync();
+        Assert.Equal(1, PrometheusText.Value(m, "haproxy_server_status", ("proxy", "app"), ("server", "a"), ("state", "DOWN")));
+        Assert.Equal(0, PrometheusText.Value(m, "haproxy_server_status", ("proxy", "app"), ("server", "a"), ("state", "UP")));
+        Assert.Equal(0, PrometheusText.Value(m, "haproxy_backend_active_servers", ("proxy", "app")));
     }
 
     [Fact]
