@@ -8,26 +8,91 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
 
 namespace HaLua.ControlPlane;
 
 /// <summary>
 /// The gRPC admin endpoint inside the halua process: HTTP/2 (plaintext, TLS, or mutual TLS) on
-/// Kestrel, the halua.admin.v1 services, gRPC reflection and grpc.health.v1.
+/// Kestrel, the halua.admin.v1 services, gRPC reflection and grpc.health.v1; and on the same
+/// host, the Prometheus scrape endpoint (<see cref="MetricsEndpoint"/>).
 /// </summary>
 public sealed class AdminEndpoint : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly MeterProvider? _meters;
 
-    private AdminEndpoint(WebApplication app) => _app = app;
+    private AdminEndpoint(WebApplication app, MeterProvider? meters)
+    {
+        _app = app;
+        _meters = meters;
+    }
 
     /// <summary>Where it listens (the bound port when the configuration asked for port 0).</summary>
     public IReadOnlyList<string> Addresses => [.. _app.Urls];
 
-    public static async Task<AdminEndpoint> StartAsync(AdminEndpointOptions options, IAdminRuntime runtime, CancellationToken cancellationToken = default)
+    public static Task<AdminEndpoint> StartAsync(AdminEndpointOptions options, IAdminRuntime runtime, CancellationToken cancellationToken = default)
+        => StartAsync(options, runtime, null, cancellationToken);
+
+    /// <summary>
+    /// Starts the admin API (when <paramref name="options"/> is given), the Prometheus scrape
+    /// endpoint (when <paramref name="metrics"/> is given), or both on one Kestrel host: the admin
+    /// API on its HTTP/2 address, the scrape endpoint on its own HTTP/1.1 address.
+    /// </summary>
+    public static async Task<AdminEndpoint> StartAsync(AdminEndpointOptions? options, IAdminRuntime? runtime, MetricsEndpointOptions? metrics, CancellationToken cancellationToken = default)
     {
+        if (options is null && metrics is null)
+        {
+            throw new ArgumentException("neither the admin API nor the metrics endpoint is configured", nameof(options));
+        }
+
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        var provider = metrics is null ? null : MetricsEndpoint.BuildProvider(metrics);
+        try
+        {
+            builder.WebHost.ConfigureKestrel(k =>
+            {
+                k.AddServerHeader = false;
+                if (options is not null)
+                {
+                    ListenAdmin(k, options);
+                }
+
+                if (metrics is not null)
+                {
+                    MetricsEndpoint.Listen(k, metrics);
+                }
+            });
+
+            if (options is not null)
+            {
+                AddAdminServices(builder, options, runtime ?? throw new ArgumentNullException(nameof(runtime)));
+            }
+
+            var app = builder.Build();
+            if (metrics is not null)
+            {
+                MetricsEndpoint.Map(app, metrics, provider!);
+            }
+
+            if (options is not null)
+            {
+                MapAdminServices(app);
+            }
+
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            return new AdminEndpoint(app, provider);
+        }
+        catch
+        {
+            provider?.Dispose();
+            throw;
+        }
+    }
+
+    private static void ListenAdmin(KestrelServerOptions k, AdminEndpointOptions options)
+    {
         X509Certificate2? certificate = null;
         X509Certificate2Collection? clientCas = null;
         if (options.CertificateFile is { } crt)
@@ -41,27 +106,26 @@ public sealed class AdminEndpoint : IAsyncDisposable
             clientCas.ImportFromPemFile(ca);
         }
 
-        builder.WebHost.ConfigureKestrel(k =>
+        k.Listen(options.Endpoint, listen =>
         {
-            k.AddServerHeader = false;
-            k.Listen(options.Endpoint, listen =>
+            listen.Protocols = HttpProtocols.Http2;
+            if (certificate is not null)
             {
-                listen.Protocols = HttpProtocols.Http2;
-                if (certificate is not null)
+                listen.UseHttps(https =>
                 {
-                    listen.UseHttps(https =>
+                    https.ServerCertificate = certificate;
+                    if (clientCas is not null)
                     {
-                        https.ServerCertificate = certificate;
-                        if (clientCas is not null)
-                        {
-                            https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
-                            https.ClientCertificateValidation = (cert, _, _) => IsIssuedBy(cert, clientCas);
-                        }
-                    });
-                }
-            });
+                        https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
+                        https.ClientCertificateValidation = (cert, _, _) => IsIssuedBy(cert, clientCas);
+                    }
+                });
+            }
         });
+    }
 
+    private static void AddAdminServices(WebApplicationBuilder builder, AdminEndpointOptions options, IAdminRuntime runtime)
+    {
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(runtime);
         builder.Services.AddGrpc(o =>
@@ -78,8 +142,10 @@ public sealed class AdminEndpoint : IAsyncDisposable
         }
 
         builder.Services.AddSingleton(health);
+    }
 
-        var app = builder.Build();
+    private static void MapAdminServices(WebApplication app)
+    {
         app.MapGrpcService<ProxyApi>();
         app.MapGrpcService<ServerApi>();
         app.MapGrpcService<MapApi>();
@@ -89,8 +155,6 @@ public sealed class AdminEndpoint : IAsyncDisposable
         app.MapGrpcService<StatsApi>();
         app.MapGrpcService<HealthServiceImpl>();
         app.MapGrpcReflectionService();
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        return new AdminEndpoint(app);
     }
 
     /// <summary>The admin services' full names (as reflection and health know them).</summary>
@@ -119,5 +183,6 @@ public sealed class AdminEndpoint : IAsyncDisposable
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
         await _app.StopAsync(timeout.Token).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+        _meters?.Dispose();
     }
 }

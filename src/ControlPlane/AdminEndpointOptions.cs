@@ -18,4 +18,7 @@ public sealed record AdminEndpointOptions(IPEndPoint Endpoint)
 
     /// <summary>Where unexpected failures of a call are reported (the process log).</summary>
     public Action<string>? ErrorLog { get; init; }
+
+    /// <summary>Where the calls that change something are reported (who, what, outcome).</summary>
+    public Action<AdminAuditEntry>? AuditLog { get; init; }
 }

@@ -1,6 +1,5 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
-using HaLua.ControlPlane;
 using HaLua.DataPlane.Config;
 using HaLua.DataPlane.Control;
 using HaLua.DataPlane.Logging;
@@ -162,19 +161,20 @@ internal static class Program
                 return 1;
             }
 
-            AdminEndpoint? admin = null;
-            if (generation.Config.Global.AdminApi is { } adminConfig)
+            AdminApi? admin = null;
+            var global = generation.Config.Global;
+            try
             {
-                try
-                {
-                    admin = AdminApi.Start(adminConfig, server);
-                }
-                catch (Exception ex) when (ex is IOException or InvalidOperationException or System.Security.Cryptography.CryptographicException or UnauthorizedAccessException or FormatException)
-                {
-                    ProcessLog.Instance.Alert($"{adminConfig.Location}: 'admin-api': cannot start the admin endpoint on {adminConfig.Endpoint}: {ex.Message}");
-                    server.StopAsync(TimeSpan.Zero).GetAwaiter().GetResult();
-                    return 1;
-                }
+                admin = AdminApi.Start(global, server);
+            }
+            catch (Exception ex) when (ex is IOException or InvalidOperationException or System.Security.Cryptography.CryptographicException or UnauthorizedAccessException or FormatException)
+            {
+                var lines = new[] { (global.AdminApi?.Location, "admin-api", global.AdminApi?.Endpoint), (global.Metrics?.Location, "metrics", global.Metrics?.Endpoint) }
+                    .Where(x => x.Item1 is not null)
+                    .Select(x => $"{x.Item1}: '{x.Item2}' on {x.Item3}");
+                ProcessLog.Instance.Alert($"cannot start the admin/metrics endpoint ({string.Join(", ", lines)}): {ex.Message}");
+                server.StopAsync(TimeSpan.Zero).GetAwaiter().GetResult();
+                return 1;
             }
 
             var (statsSockets, socketErrors) = Cli.StatsSocket.StartAll(generation.Config.Global.StatsSockets, server);

@@ -57,7 +57,14 @@ public sealed record GlobalConfig
     public AdminApiConfig? AdminApi { get; init; }
     /// <summary><c>httpclient.ssl.verify required|none</c>: the Lua httpclient checks https certificates (default).</summary>
     public bool HttpClientSslVerify { get; init; } = true;
+    /// <summary>The Prometheus scrape endpoint; null: no metrics (the instruments then cost nothing).</summary>
+    public MetricsConfig? Metrics { get; init; }
+    /// <summary><c>process-log-format json</c>: the process's own messages on stderr as one JSON object per line.</summary>
+    public bool JsonProcessLog { get; init; }
 }
+
+/// <summary><c>metrics</c>: where the Prometheus scrape endpoint listens (HTTP/1.1) and its path.</summary>
+public sealed record MetricsConfig(IPEndPoint Endpoint, string Path, SourceLocation Location);
 
 /// <summary><c>admin-api</c>: where the gRPC admin API listens and how callers authenticate.</summary>
 public sealed record AdminApiConfig(IPEndPoint Endpoint, SourceLocation Location)

@@ -71,6 +71,18 @@ internal sealed partial class ConfigParser
             case "admin-api":
                 ParseAdminApi(line);
                 return;
+            case "metrics":
+                ParseMetrics(line);
+                return;
+            case "process-log-format":
+                if (w.Count != 2 || w[1] is not ("text" or "json"))
+                {
+                    Error(loc, kw, "'process-log-format' expects 'text' or 'json'");
+                    return;
+                }
+
+                _global = _global with { JsonProcessLog = w[1] == "json" };
+                return;
             case "httpclient.ssl.verify":
                 if (w.Count != 2 || w[1] is not ("none" or "required"))
                 {
@@ -235,6 +247,12 @@ internal sealed partial class ConfigParser
             return;
         }
 
+        if (_global.Metrics is { } metrics && metrics.Endpoint.Equals(endpoint))
+        {
+            Error(line.Location, kw, $"'admin-api' cannot share the address of 'metrics' ({metrics.Location}): it needs its own port");
+            return;
+        }
+
         var config = new AdminApiConfig(endpoint!, line.Location);
         for (int i = 2; i < w.Count; i++)
         {
@@ -275,6 +293,66 @@ internal sealed partial class ConfigParser
         }
 
         _global = _global with { AdminApi = config };
+    }
+
+    /// <summary>
+    /// <c>metrics ADDR:PORT [path PATH]</c>: the Prometheus scrape endpoint (plaintext HTTP/1.1). As
+    /// for <c>admin-api</c>, an address without a host is loopback.
+    /// </summary>
+    private void ParseMetrics(ConfigLine line)
+    {
+        var w = line.Words;
+        const string kw = "metrics";
+        if (w.Count < 2)
+        {
+            Error(line.Location, kw, "'metrics' expects an address ([host]:port) and options");
+            return;
+        }
+
+        string address = w[1];
+        if (!ConfigValues.SplitHostPort(address, out string host, out _))
+        {
+            Error(line.Location, kw, $"invalid address '{address}'");
+            return;
+        }
+
+        if (!ConfigValues.TryParseBind(host.Length == 0 ? "127.0.0.1" + address : address, out var endpoint, out string? error))
+        {
+            Error(line.Location, kw, error!);
+            return;
+        }
+
+        if (_global.Metrics is { } previous)
+        {
+            Error(line.Location, kw, $"'metrics' is already set at {previous.Location}");
+            return;
+        }
+
+        if (_global.AdminApi is { } admin && admin.Endpoint.Equals(endpoint))
+        {
+            Error(line.Location, kw, $"'metrics' cannot share the address of 'admin-api' ({admin.Location}): it needs its own port");
+            return;
+        }
+
+        string path = "/metrics";
+        for (int i = 2; i < w.Count; i++)
+        {
+            if (w[i] != "path")
+            {
+                Error(line.Location, kw, $"unknown option '{w[i]}' (expected path)");
+                return;
+            }
+
+            if (i + 1 >= w.Count || !w[i + 1].StartsWith('/'))
+            {
+                Error(line.Location, kw, "'path' expects an absolute path (/metrics)");
+                return;
+            }
+
+            path = w[++i];
+        }
+
+        _global = _global with { Metrics = new MetricsConfig(endpoint!, path, line.Location) };
     }
 
     /// <summary><c>log stdout|stderr|ADDR [format F] [len N] FACILITY [max-level [min-level]]</c>.</summary>

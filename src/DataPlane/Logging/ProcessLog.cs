@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using HaLua.ControlPlane;
 using HaLua.DataPlane.Config;
 
 namespace HaLua.DataPlane.Logging;
@@ -15,7 +16,8 @@ internal static class LogLevels
 }
 
 /// <summary>
-/// The process's own messages (HAProxy's "[ALERT]    (pid) : ..." lines on stderr) and the log
+/// The process's own messages (HAProxy's "[ALERT]    (pid) : ..." lines on stderr, or one JSON
+/// object per line with <c>process-log-format json</c>), the admin API's audit lines, and the log
 /// targets of <c>global log</c> (stdout, stderr, UDP syslog) used by core.log and txn:log.
 /// </summary>
 internal sealed class ProcessLog
@@ -35,6 +37,9 @@ internal sealed class ProcessLog
 
     public bool Quiet { get; }
 
+    /// <summary><c>process-log-format json</c>: stderr lines are JSON objects (<see cref="JsonLine"/>).</summary>
+    public bool Json { get; set; }
+
     public void Configure(IReadOnlyList<LogTargetConfig> targets) => _targets = [.. targets.Select(t => new LogTarget(t))];
 
     public void Alert(string message) => Emit("ALERT", message);
@@ -49,20 +54,55 @@ internal sealed class ProcessLog
         }
     }
 
-    private static void Emit(string tag, string message)
+    private void Emit(string tag, string message)
     {
-        var line = $"{"[" + tag + "]",-11}({Pid}) : {message}";
+        var line = Json ? JsonLine.Write(tag.ToLowerInvariant(), "process", message) : $"{"[" + tag + "]",-11}({Pid}) : {message}";
+        WriteStderr(line);
+    }
+
+    private static void WriteStderr(string line)
+    {
         lock (LogSink.ConsoleLock)
         {
             Console.Error.WriteLine(line);
         }
     }
 
+    /// <summary>
+    /// An admin API call that changed something (or was refused): on stderr whatever <c>-q</c> says,
+    /// and to the log targets at level notice.
+    /// </summary>
+    public void Audit(AdminAuditEntry e)
+    {
+        var text = new StringBuilder("admin: ")
+            .Append(CultureInfo.InvariantCulture, $"peer={e.Peer} auth={e.Authentication}");
+        if (e.CertificateSubject is { } subject)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" cert=\"{subject}\"");
+        }
+
+        text.Append(CultureInfo.InvariantCulture, $" {e.Method}");
+        if (e.Request.Length > 0)
+        {
+            text.Append(' ').Append(e.Request);
+        }
+
+        text.Append(" -> ").Append(e.Code);
+        if (e.Detail is { } detail)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" ({detail})");
+        }
+
+        string message = text.ToString();
+        WriteStderr(Json ? JsonLine.Audit(e, message) : $"{"[NOTICE]",-11}({Pid}) : {message}");
+        Send(5, message);
+    }
+
     /// <summary>A Lua log (core.log): to the global log targets, and to stderr in the foreground as HAProxy does.</summary>
     public void Lua(int level, string message) => Lua(level, message, _targets);
 
     /// <summary>A Lua log of a stream (txn:log): to its proxy's log targets, and to stderr in the foreground as HAProxy does.</summary>
-    public void Lua(int level, string message, LogTarget[] targets)
+    public void Lua(int level, string message, LogTarget[] targets, string? proxyName = null)
     {
         level = Math.Clamp(level, 0, 7);
 
@@ -70,11 +110,9 @@ internal sealed class ProcessLog
         var now = DateTime.Now;
         if (!Quiet && (level < 7 || DebugEnabled))
         {
-            var line = string.Create(CultureInfo.InvariantCulture, $"[{LogLevels.Names[level]}] {now.DayOfYear - 1:000}/{now:HHmmss} ({Pid}) : {message}");
-            lock (LogSink.ConsoleLock)
-            {
-                Console.Error.WriteLine(line);
-            }
+            WriteStderr(Json
+                ? JsonLine.Write(LogLevels.Names[level], "lua", message, proxyName)
+                : string.Create(CultureInfo.InvariantCulture, $"[{LogLevels.Names[level]}] {now.DayOfYear - 1:000}/{now:HHmmss} ({Pid}) : {message}"));
         }
 
         Send(targets, level, message, null);

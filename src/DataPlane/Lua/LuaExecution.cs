@@ -12,6 +12,7 @@ namespace HaLua.DataPlane.Lua;
 internal sealed class LuaExecution
 {
     private long _budgetTicks;
+    private long _started;
     private long _usedTicks;
     private long _sliceStart;
     private int _pendingArgs;
@@ -38,6 +39,7 @@ internal sealed class LuaExecution
     {
         Kind = kind;
         Name = name;
+        _started = Stopwatch.GetTimestamp();
         _budgetTicks = budget <= TimeSpan.Zero ? 0 : (long)(budget.TotalSeconds * Stopwatch.Frequency);
         _usedTicks = 0;
         _sliceStart = 0;
@@ -124,6 +126,7 @@ internal sealed class LuaExecution
         {
             case LUA_YIELD:
                 Yields++;
+                State.Stats.Yields++;
                 if (TimedOut)
                 {
                     lua_pop(Thread, nres);
@@ -165,6 +168,11 @@ internal sealed class LuaExecution
         ErrorMessage = message;
         _finished = true;
         State.Stats.Errors++;
+        if (outcome == LuaOutcome.Timeout)
+        {
+            State.Stats.Timeouts++;
+        }
+
         return outcome;
     }
 
@@ -210,10 +218,16 @@ internal sealed class LuaExecution
             }
         }
 
+        if (!Pooled)
+        {
+            LuaMetrics.Executed(KindName, Name, _started);
+        }
+
         State.ReturnThread(this);
     }
 
-    private string KindName => Kind switch
+    /// <summary>The context's name in messages and metrics.</summary>
+    public string KindName => Kind switch
     {
         LuaContextKind.Body => "body",
         LuaContextKind.Init => "init",

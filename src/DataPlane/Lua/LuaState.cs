@@ -11,8 +11,19 @@ internal sealed class LuaStateStats
 {
     public long Executions;
     public long Errors;
+    public long Yields;
     public long ForcedYields;
     public long Timeouts;
+
+    /// <summary>Adds <paramref name="other"/>'s counts (read from another thread: a value may lag by a slice).</summary>
+    public void Add(LuaStateStats other)
+    {
+        Executions += Volatile.Read(ref other.Executions);
+        Errors += Volatile.Read(ref other.Errors);
+        Yields += Volatile.Read(ref other.Yields);
+        ForcedYields += Volatile.Read(ref other.ForcedYields);
+        Timeouts += Volatile.Read(ref other.Timeouts);
+    }
 }
 
 /// <summary>
@@ -75,6 +86,9 @@ internal sealed unsafe partial class LuaState : IDisposable
     public LuaExecution? Current { get; set; }
 
     public LuaStateStats Stats { get; } = new();
+
+    /// <summary>"shared" (lua-load) or "thread N" (lua-load-per-thread, N from 1), as the admin API and the metrics name it.</summary>
+    public string DisplayName => WorkerIndex < 0 ? "shared" : $"thread {WorkerIndex + 1}";
 
     /// <summary>Registry references of the class metatables and helpers set up by the prelude.</summary>
     public LuaClassRefs Classes { get; } = new();

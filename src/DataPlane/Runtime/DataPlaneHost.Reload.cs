@@ -10,6 +10,10 @@ internal sealed partial class DataPlaneHost
 {
     private readonly SemaphoreSlim _reloadLock = new(1, 1);
     private Dictionary<string, byte[]> _luaSources = new(StringComparer.Ordinal);
+    private long _luaReloadFailures;
+
+    /// <summary>Lua reloads refused since the start (nothing changed).</summary>
+    public long LuaReloadFailures => Interlocked.Read(ref _luaReloadFailures);
 
     /// <summary>Raised after each successful reload, with the new generation number.</summary>
     public event Action<long>? LuaReloaded;
@@ -45,6 +49,7 @@ internal sealed partial class DataPlaneHost
 
             if (errors.Count > 0)
             {
+                Interlocked.Increment(ref _luaReloadFailures);
                 return new LuaReloadResult(false, g.LuaGeneration, errors);
             }
 
@@ -70,6 +75,7 @@ internal sealed partial class DataPlaneHost
             if (errors.Count > 0)
             {
                 next.Dispose();
+                Interlocked.Increment(ref _luaReloadFailures);
                 ProcessLog.Instance.Warning($"Lua reload refused, generation {g.LuaGeneration} kept: {string.Join("; ", errors)}");
                 return new LuaReloadResult(false, g.LuaGeneration, errors);
             }
@@ -79,6 +85,7 @@ internal sealed partial class DataPlaneHost
             _luaSources = merged;
             old.Retire();
             g.RetiredLuaErrors += old.States.Sum(st => st.Stats.Errors);
+            g.RetireLuaStats(old.States);
             next.StartTasks();
             // Freed off the event loops (a stream's end may be what drains the epoch; Dispose waits for the old tasks).
             _epochs.Close(ref _epoch, () => Task.Run(old.Dispose));

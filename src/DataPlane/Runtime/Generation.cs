@@ -31,6 +31,35 @@ internal sealed class Generation : IDisposable
     /// <summary>Lua errors of the engines a reload replaced (for the status's running total).</summary>
     public long RetiredLuaErrors { get; set; }
 
+    /// <summary>
+    /// The counters of the Lua states a reload replaced, by state name (<see cref="LuaState.DisplayName"/>),
+    /// so that the metrics' totals go on across reloads. Replaced whole at each reload.
+    /// </summary>
+    public IReadOnlyDictionary<string, LuaStateStats> RetiredLuaStats { get; private set; } = new Dictionary<string, LuaStateStats>();
+
+    internal void RetireLuaStats(IEnumerable<LuaState> states)
+    {
+        var retired = RetiredLuaStats.ToDictionary(kv => kv.Key, kv => Copy(kv.Value), StringComparer.Ordinal);
+        foreach (var st in states)
+        {
+            if (!retired.TryGetValue(st.DisplayName, out var total))
+            {
+                retired[st.DisplayName] = total = new LuaStateStats();
+            }
+
+            total.Add(st.Stats);
+        }
+
+        RetiredLuaStats = retired;
+    }
+
+    private static LuaStateStats Copy(LuaStateStats stats)
+    {
+        var copy = new LuaStateStats();
+        copy.Add(stats);
+        return copy;
+    }
+
     internal void SwapLua(LuaEngine next)
     {
         _lua = next;

@@ -35,6 +35,7 @@ internal static class GenerationBuilder
             return (null, errors);
         }
 
+        ProcessLog.Instance.Json = parsed.Config.Global.JsonProcessLog;
         return Build(parsed.Config);
     }
 

@@ -67,6 +67,11 @@ public class AdminTlsTests
         });
         Assert.Equal("fe", Assert.Single(await h.Client.ListProxiesAsync()).Name);
 
+        // Who changed something: the client certificate's subject is in the audit line.
+        await h.Client.PauseProxyAsync("fe");
+        await h.Process.WaitForStderrAsync("PauseProxy", TimeSpan.FromSeconds(10));
+        Assert.Contains("auth=none cert=\"CN=controller\" /halua.admin.v1.ProxyService/PauseProxy name=fe -> OK", h.Process.Stderr, StringComparison.Ordinal);
+
         using var noCert = new HaLuaAdminClient(new HaLuaAdminClientOptions { Address = h.AdminAddress, UseTls = true, ServerCa = caPublic });
         await Assert.ThrowsAnyAsync<Exception>(() => noCert.ListProxiesAsync());
 

@@ -161,7 +161,9 @@ internal sealed class HaluaProcess : IAsyncDisposable
         p.BeginErrorReadLine();
         // Ready when it says so (a probe connection would be traffic through the proxy under test).
         var sw = Stopwatch.StartNew();
-        while (!h.Stderr.Contains(") : HaLua ", StringComparison.Ordinal) || !h.Stderr.Contains(" started: ", StringComparison.Ordinal))
+        // (The text form, or process-log-format json's.)
+        while ((!h.Stderr.Contains(") : HaLua ", StringComparison.Ordinal) && !h.Stderr.Contains("\"message\":\"HaLua ", StringComparison.Ordinal))
+            || !h.Stderr.Contains(" started: ", StringComparison.Ordinal))
         {
             if (p.HasExited)
             {

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The cost of metrics (issue 6): W2 of the HTTP issue (a proxy to nginx with a Lua http-req action,
+# bench/http-lua-action) on HaLua alone, without and with the `metrics` endpoint, alternating
+# ROUNDS times. With metrics, a scraper fetches /metrics every SCRAPE seconds during the run (as
+# Prometheus would), so the cost measured is the hot path's (the Lua duration histogram; the
+# HAProxy metrics are read from the live counters at scrape time) plus the scrapes'.
+# wrk -t1 -c50; server on CPU 0, wrk, nginx and the scraper on CPU 1. Goal: cost under 3%.
+#   bench/run-metrics.sh                 3 rounds of 10 s after 15 s of warm-up
+#   ROUNDS=5 DURATION=10 bench/run-metrics.sh
+# Run it on a quiet machine (uptime's load under 1.5): the rounds' spread otherwise hides a 3% cost.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-15}
+CONNS=${CONNS:-50}
+ROUNDS=${ROUNDS:-3}
+SCRAPE=${SCRAPE:-1}
+"$BENCH_ROOT/install.sh"
+build_halua
+
+ORIGIN_PORT=$(free_port)
+ORIGIN_DIR="$WORK/metrics-origin"
+rm -rf "$ORIGIN_DIR"; mkdir -p "$ORIGIN_DIR"
+sed "s|\${ORIGIN_PORT}|$ORIGIN_PORT|; s|\${WORK}|$ORIGIN_DIR|g" "$BENCH_ROOT/http-proxy/nginx.conf" > "$ORIGIN_DIR/nginx.conf"
+$PIN_LOAD nginx -c "$ORIGIN_DIR/nginx.conf" -e "$ORIGIN_DIR/nginx-error.log" &
+PIDS+=($!)
+wait_port "$ORIGIN_PORT" nginx "$ORIGIN_DIR/nginx-error.log"
+
+run_one() { # name metrics(0|1)
+  local name=$1 metrics=$2
+  local port mport; port=$(free_port); mport=$(free_port)
+  local dir="$WORK/metrics-$name"
+  rm -rf "$dir"; mkdir -p "$dir"
+  cp "$BENCH_ROOT/http-lua-action"/*.lua "$dir/"
+  sed "s/\${BENCH_PORT}/$port/; s/\${ORIGIN_PORT}/$ORIGIN_PORT/" "$BENCH_ROOT/http-lua-action/haproxy.cfg" > "$dir/haproxy.cfg"
+  if [ "$metrics" = 1 ]; then
+    sed -i "s|^global$|global\n    metrics 127.0.0.1:$mport|" "$dir/haproxy.cfg"
+  fi
+  (cd "$dir" && exec $PIN_SERVER "$WORK/halua/halua" -db -f haproxy.cfg >"$dir/out.log" 2>&1) &
+  PIDS+=($!)
+  local pid=$!
+  wait_port "$port" "$name" "$dir/out.log"
+  $PIN_LOAD wrk -t1 -c"$CONNS" -d"$WARMUP"s "http://127.0.0.1:$port/" >/dev/null
+  local scraper=""
+  if [ "$metrics" = 1 ]; then
+    wait_port "$mport" "$name metrics" "$dir/out.log"
+    $PIN_LOAD bash -c "while sleep $SCRAPE; do curl -s -o /dev/null http://127.0.0.1:$mport/metrics; done" &
+    scraper=$!
+    PIDS+=("$scraper")
+  fi
+  sample_cpu "$pid" 0.5 "$((DURATION - 1))" "$dir/cpu"
+  $PIN_LOAD wrk -t1 -c"$CONNS" -d"$DURATION"s --latency "http://127.0.0.1:$port/" > "$dir/wrk.log"
+  [ -n "$scraper" ] && kill "$scraper" 2>/dev/null || true
+  if [ "$metrics" = 1 ]; then
+    # The histogram saw the traffic (the measurement is not of a disabled instrument).
+    curl -s "http://127.0.0.1:$mport/metrics" | grep -q 'halua_lua_duration_seconds_count{function="set-header",kind="action"}' \
+      || { echo "metrics: no Lua duration histogram in the scrape" >&2; exit 1; }
+  fi
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  sleep 0.2
+  python3 - "$name" "$dir/wrk.log" "$(cat "$dir/cpu" 2>/dev/null || echo 0)" <<'PY'
+import re, sys
+name, log, cpu = sys.argv[1], open(sys.argv[2]).read(), sys.argv[3]
+def us(v):
+    m = re.match(r"([\d.]+)(us|ms|s)", v)
+    return float(m.group(1)) * {"us": 1, "ms": 1000, "s": 1000000}[m.group(2)]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", log).group(1))
+p99 = us(re.search(r"^\s+99%\s+(\S+)", log, re.M).group(1))
+print(f"{name} {rps:.0f} {p99:.0f} {cpu}")
+PY
+}
+
+lines=()
+for round in $(seq 1 "$ROUNDS"); do
+  lines+=("$(run_one off 0)")
+  lines+=("$(run_one on 1)")
+done
+
+python3 - "${lines[@]}" <<'PY' | tee -a "$RESULTS/metrics.txt"
+import datetime, statistics, sys
+rows = [l.split() for l in sys.argv[1:]]
+print(f"# W2 lua-action, HaLua without / with metrics (scraped every second) {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
+print(f"{'round':6}{'metrics':9}{'req/s':>10}{'p99 us':>10}{'cpu':>7}{'req/cpu-s':>11}")
+ratios, cpu_ratios = [], []
+for i in range(0, len(rows), 2):
+    off, on = rows[i], rows[i + 1]
+    for r in (off, on):
+        print(f"{i // 2 + 1:<6}{r[0]:9}{r[1]:>10}{r[2]:>10}{r[3]:>7}{float(r[1]) / max(0.01, float(r[3])):>11.0f}")
+    ratios.append(float(on[1]) / float(off[1]))
+    cpu_ratios.append((float(on[1]) / max(0.01, float(on[3]))) / (float(off[1]) / max(0.01, float(off[3]))))
+print(f"rounds' req/s ratios on/off: {' '.join(f'{r:.3f}' for r in ratios)}")
+m, c = statistics.median(ratios), statistics.median(cpu_ratios)
+print(f"median on/off: req/s {m:.3f} (cost {100 * (1 - m):.1f}%)   req per CPU-second {c:.3f} (cost {100 * (1 - c):.1f}%)   goal: cost under 3%")
+PY
