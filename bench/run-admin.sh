@@ -8,7 +8,8 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 DURATION=${DURATION:-5}
-CONCURRENCY=${CONCURRENCY:-32}
+# HAProxy serves at most 10 stats socket sessions at once (its maxconn there): more callers would wait forever.
+CONCURRENCY=${CONCURRENCY:-8}
 ITERATIONS=${ITERATIONS:-300}
 "$BENCH_ROOT/install.sh"
 build_halua
@@ -41,7 +42,7 @@ run_one() { # name admin-kind command...
   (cd "$dir" && exec $PIN_SERVER "$@" -f haproxy.cfg >"$dir/out.log" 2>&1) &
   local pid=$!; PIDS+=($pid)
   wait_port "$adm" "$name" "$dir/out.log"; wait_port "$http" "$name" "$dir/out.log"
-  $PIN_LOAD "$WORK/adminbench/AdminBench" $target --tcp "$tcp" --http "$http" --map "$dir/m.map" --a "$A" --b "$B" \
+  timeout 300 $PIN_LOAD "$WORK/adminbench/AdminBench" $target --tcp "$tcp" --http "$http" --map "$dir/m.map" --a "$A" --b "$B" \
     --iterations "$ITERATIONS" --concurrency "$CONCURRENCY" --duration "$DURATION" | tee "$dir/result.log" | sed "s/^RESULT /$name /"
   kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
 }

@@ -65,6 +65,11 @@ internal static class Program
         Report("map_visible", lat, misses);
 
         // 3. Throughput: `concurrency` callers for `duration` seconds.
+        if (o.ContainsKey("read"))
+        {
+            await RateAsync("read_rps", concurrency, duration, (n, c) => admin.ReadAsync());
+        }
+
         await RateAsync("set_weight_rps", concurrency, duration, (n, c) => admin.SetWeightAsync(c, (n % 2 + 1).ToString(CultureInfo.InvariantCulture)));
         await RateAsync("map_set_rps", concurrency, duration, (n, c) => admin.SetMapAsync(map, "k", "r" + n.ToString(CultureInfo.InvariantCulture), c));
         return 0;
@@ -130,6 +135,9 @@ internal interface IAdmin : IAsyncDisposable
     Task SetMapAsync(string map, string key, string value, int caller = 0);
 
     Task SetWeightAsync(int caller, string weight);
+
+    /// <summary>A read-only call (the floor of one RPC).</summary>
+    Task ReadAsync();
 }
 
 internal sealed class GrpcAdmin(string address) : IAdmin
@@ -141,6 +149,8 @@ internal sealed class GrpcAdmin(string address) : IAdmin
     public Task SetMapAsync(string map, string key, string value, int caller = 0) => _client.SetMapAsync(map, key, value);
 
     public Task SetWeightAsync(int caller, string weight) => _client.SetWeightAsync("app", "s", weight);
+
+    public Task ReadAsync() => _client.GetServerAsync("app", "s");
 
     public ValueTask DisposeAsync()
     {
@@ -159,6 +169,8 @@ internal sealed class CliAdmin(string address) : IAdmin
     public Task SetMapAsync(string map, string key, string value, int caller = 0) => RunAsync(caller, $"set map {map} {key} {value}");
 
     public Task SetWeightAsync(int caller, string weight) => RunAsync(caller, $"set weight app/s {weight}");
+
+    public Task ReadAsync() => RunAsync(0, "get weight app/s");
 
     private async Task RunAsync(int caller, string command)
     {
