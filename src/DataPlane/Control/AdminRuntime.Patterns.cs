@@ -74,49 +74,28 @@ internal sealed partial class AdminRuntime
                 : new LookupResponse { Found = false };
         }
 
+        // The edits go through the store's own (the same the Lua core.set_map family's reference calls use);
+        // Find first refuses a map named through the ACL service and the other way round.
         public EditResponse Set(string name, string key, string value, bool persist)
-        {
-            var reference = Find(name);
-            int n = reference.Set(key, value, out var error);
-            Check(error);
-            if (n == 0)
-            {
-                throw AdminException.NotFound($"key '{key}' not found in {Kind} '{name}'");
-            }
-
-            return Done(reference, n, persist);
-        }
+            => Done(Find(name), Applied(Store.Set(name, key, value), name, key), persist);
 
         public EditResponse Add(string name, string key, string value, bool persist)
-        {
-            var reference = Find(name);
-            if (!reference.Add(key, maps ? value : null, out var error))
-            {
-                Check(error);
-            }
-
-            return Done(reference, 1, persist);
-        }
+            => Done(Find(name), Applied(Store.Add(name, key, maps ? value : null), name, key), persist);
 
         public EditResponse Delete(string name, string key, bool persist)
-        {
-            var reference = Find(name);
-            int n = reference.Delete(key);
-            if (n == 0)
-            {
-                throw AdminException.NotFound($"key '{key}' not found in {Kind} '{name}'");
-            }
-
-            return Done(reference, n, persist);
-        }
+            => Done(Find(name), Applied(Store.Delete(name, key), name, key), persist);
 
         public EditResponse Clear(string name, bool persist)
+            => Done(Find(name), Applied(Store.Clear(name), name, ""), persist);
+
+        /// <summary>How many entries an edit changed, or the admin API's error for why it could not.</summary>
+        private int Applied(PatternEditResult result, string name, string key) => result.Status switch
         {
-            var reference = Find(name);
-            int n = reference.Count;
-            reference.Clear();
-            return Done(reference, n, persist);
-        }
+            PatternEditStatus.Done => result.Entries,
+            PatternEditStatus.UnknownKey => throw AdminException.NotFound($"key '{key}' not found in {Kind} '{name}'"),
+            PatternEditStatus.UnknownReference => throw AdminException.NotFound($"no {Kind} named '{name}'"),
+            _ => throw AdminException.InvalidArgument(result.Message ?? "invalid entry"),
+        };
 
         public long Prepare(string name) => Find(name).Prepare();
 
@@ -151,14 +130,6 @@ internal sealed partial class AdminRuntime
             }
 
             return reference;
-        }
-
-        private static void Check(string? error)
-        {
-            if (error is not null)
-            {
-                throw AdminException.InvalidArgument(error);
-            }
         }
 
         private EditResponse Done(PatternReference reference, int changed, bool persist)
