@@ -76,8 +76,8 @@ public class LuaActionReturnTests
             defaults
                mode http
                timeout connect 1s
-               timeout client 3s
-               timeout server 3s
+               timeout client 10s
+               timeout server 10s
             frontend fe
                bind 127.0.0.1:{PORT0}
                http-request set-var(txn.path) path
