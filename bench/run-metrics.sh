@@ -5,15 +5,20 @@
 # Prometheus would), so the cost measured is the hot path's (the Lua duration histogram; the
 # HAProxy metrics are read from the live counters at scrape time) plus the scrapes'.
 # wrk -t1 -c50; server on CPU 0, wrk, nginx and the scraper on CPU 1. Goal: cost under 3%.
-#   bench/run-metrics.sh                 3 rounds of 10 s after 15 s of warm-up
+#   bench/run-metrics.sh                 5 rounds of 10 s after 40 s of warm-up each
 #   ROUNDS=5 DURATION=10 bench/run-metrics.sh
+# Both servers run side by side for the whole run (each pinned to CPU 0, only one under load at a
+# time) and each is warmed for WARMUP seconds first: .NET's tiered JIT with dynamic PGO takes
+# 20-25 s of this load on one core to reach its steady state (req/s climbs from about half to
+# full; bench/README.md), so rounds taken during the climb measure the JIT, not metrics. Then
+# the rounds alternate off/on on the same two warm processes.
 # Run it on a quiet machine (uptime's load under 1.5): the rounds' spread otherwise hides a 3% cost.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 DURATION=${DURATION:-10}
-WARMUP=${WARMUP:-15}
+WARMUP=${WARMUP:-40}
 CONNS=${CONNS:-50}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 SCRAPE=${SCRAPE:-1}
 "$BENCH_ROOT/install.sh"
 build_halua
@@ -26,7 +31,7 @@ $PIN_LOAD nginx -c "$ORIGIN_DIR/nginx.conf" -e "$ORIGIN_DIR/nginx-error.log" &
 PIDS+=($!)
 wait_port "$ORIGIN_PORT" nginx "$ORIGIN_DIR/nginx-error.log"
 
-run_one() { # name metrics(0|1)
+start_one() { # name metrics(0|1) -> sets PORT_<name>, PID_<name>
   local name=$1 metrics=$2
   local port mport; port=$(free_port); mport=$(free_port)
   local dir="$WORK/metrics-$name"
@@ -35,29 +40,21 @@ run_one() { # name metrics(0|1)
   sed "s/\${BENCH_PORT}/$port/; s/\${ORIGIN_PORT}/$ORIGIN_PORT/" "$BENCH_ROOT/http-lua-action/haproxy.cfg" > "$dir/haproxy.cfg"
   if [ "$metrics" = 1 ]; then
     sed -i "s|^global$|global\n    metrics 127.0.0.1:$mport|" "$dir/haproxy.cfg"
+    METRICS_PORT=$mport
   fi
   (cd "$dir" && exec $PIN_SERVER "$WORK/halua/halua" -db -f haproxy.cfg >"$dir/out.log" 2>&1) &
-  PIDS+=($!)
   local pid=$!
+  PIDS+=("$pid")
   wait_port "$port" "$name" "$dir/out.log"
-  $PIN_LOAD wrk -t1 -c"$CONNS" -d"$WARMUP"s "http://127.0.0.1:$port/" >/dev/null
-  local scraper=""
-  if [ "$metrics" = 1 ]; then
-    wait_port "$mport" "$name metrics" "$dir/out.log"
-    $PIN_LOAD bash -c "while sleep $SCRAPE; do curl -s -o /dev/null http://127.0.0.1:$mport/metrics; done" &
-    scraper=$!
-    PIDS+=("$scraper")
-  fi
+  eval "PORT_$name=$port PID_$name=$pid"
+}
+
+measure() { # name round
+  local name=$1 round=$2
+  local port pid dir="$WORK/metrics-$1"
+  eval "port=\$PORT_$name pid=\$PID_$name"
   sample_cpu "$pid" 0.5 "$((DURATION - 1))" "$dir/cpu"
   $PIN_LOAD wrk -t1 -c"$CONNS" -d"$DURATION"s --latency "http://127.0.0.1:$port/" > "$dir/wrk.log"
-  [ -n "$scraper" ] && kill "$scraper" 2>/dev/null || true
-  if [ "$metrics" = 1 ]; then
-    # The histogram saw the traffic (the measurement is not of a disabled instrument).
-    curl -s "http://127.0.0.1:$mport/metrics" | grep -q 'halua_lua_duration_seconds_count{function="set-header",kind="action"}' \
-      || { echo "metrics: no Lua duration histogram in the scrape" >&2; exit 1; }
-  fi
-  kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
   sleep 0.2
   python3 - "$name" "$dir/wrk.log" "$(cat "$dir/cpu" 2>/dev/null || echo 0)" <<'PY'
 import re, sys
@@ -71,11 +68,24 @@ print(f"{name} {rps:.0f} {p99:.0f} {cpu}")
 PY
 }
 
+start_one off 0
+start_one on 1
+wait_port "$METRICS_PORT" "on metrics" "$WORK/metrics-on/out.log"
+$PIN_LOAD bash -c "while sleep $SCRAPE; do curl -s -o /dev/null http://127.0.0.1:$METRICS_PORT/metrics; done" &
+PIDS+=($!)
+echo "warming each server for $WARMUP s..." >&2
+$PIN_LOAD wrk -t1 -c"$CONNS" -d"$WARMUP"s "http://127.0.0.1:$PORT_off/" >/dev/null
+$PIN_LOAD wrk -t1 -c"$CONNS" -d"$WARMUP"s "http://127.0.0.1:$PORT_on/" >/dev/null
+
 lines=()
 for round in $(seq 1 "$ROUNDS"); do
-  lines+=("$(run_one off 0)")
-  lines+=("$(run_one on 1)")
+  lines+=("$(measure off "$round")")
+  lines+=("$(measure on "$round")")
 done
+
+# The histogram saw the traffic (the measurement is not of a disabled instrument).
+curl -s "http://127.0.0.1:$METRICS_PORT/metrics" > "$WORK/metrics-on/scrape.txt"; grep -q 'halua_lua_duration_seconds_count{function="set-header",kind="action"}' \
+  "$WORK/metrics-on/scrape.txt" || { echo "metrics: no Lua duration histogram in the scrape" >&2; exit 1; }
 
 python3 - "${lines[@]}" <<'PY' | tee -a "$RESULTS/metrics.txt"
 import datetime, statistics, sys
