@@ -46,8 +46,13 @@ public sealed class AdminEndpoint : IAsyncDisposable
             throw new ArgumentException("neither the admin API nor the metrics endpoint is configured", nameof(options));
         }
 
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
+        // An empty host: no appsettings.json or ASPNETCORE_* configuration from the working directory
+        // or the environment (halua's configuration file is the only one), no logging providers,
+        // and no file watcher on the working directory (the default host watches it for
+        // appsettings.json changes, and then every log line halua writes there wakes it).
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore();
+        builder.Services.AddRoutingCore();
         var provider = metrics is null ? null : MetricsEndpoint.BuildProvider(metrics);
         try
         {
