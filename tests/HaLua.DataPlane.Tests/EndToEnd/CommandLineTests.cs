@@ -140,4 +140,14 @@ public class CommandLineTests
         Assert.Contains("haproxy.cfg:6", stderr);
         Assert.Contains("expects 1 argument(s), got 2", stderr);
     }
+
+    [Fact]
+    public void RuntimeConfig_PromotesHotMethodsWithoutTheStartupDelay()
+    {
+        // Without it, a halua limited to one CPU kept its hot paths in unoptimized code for tens of
+        // seconds under load (bench/README.md, "Control plane ... the goals are met").
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(HaluaProcess.HaluaPath + ".runtimeconfig.json"));
+        var properties = json.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+        Assert.Equal(0, properties.GetProperty("System.Runtime.TieredCompilation.CallCountingDelayMs").GetInt32());
+    }
 }
