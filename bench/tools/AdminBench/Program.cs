@@ -18,6 +18,12 @@ internal static class Program
     public static async Task<int> Main(string[] args)
     {
         var o = args.Select((a, i) => (a, i)).Where(x => x.a.StartsWith("--", StringComparison.Ordinal)).ToDictionary(x => x.a[2..], x => x.i + 1 < args.Length ? args[x.i + 1] : "");
+        if (o.TryGetValue("h2load-bodies", out var bodies))
+        {
+            WriteH2LoadBodies(bodies, o["map"]);
+            return 0;
+        }
+
         int tcp = int.Parse(o["tcp"], CultureInfo.InvariantCulture), http = int.Parse(o["http"], CultureInfo.InvariantCulture);
         int iterations = int.Parse(o.GetValueOrDefault("iterations", "300"), CultureInfo.InvariantCulture);
         int concurrency = int.Parse(o.GetValueOrDefault("concurrency", "32"), CultureInfo.InvariantCulture);
@@ -28,41 +34,65 @@ internal static class Program
         IAdmin admin = o.TryGetValue("grpc", out var g) ? new GrpcAdmin(g) : new CliAdmin(o["cli"]);
         await using var _ = admin;
 
+        if (o.ContainsKey("rate-only"))
+        {
+            iterations = 0;
+        }
+
         // 1. Reply to visible: re-target the server, then the very next connection must reach the new address.
-        var lat = new List<double>();
-        int misses = 0;
-        for (int i = 0; i < iterations; i++)
-        {
-            bool toB = i % 2 == 0;
-            await admin.SetAddressAsync(toB ? portB : portA);
-            long t0 = Stopwatch.GetTimestamp();
-            string got = await TcpProbeAsync(tcp);
-            lat.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-            if (got != (toB ? "B" : "A"))
-            {
-                misses++;
-            }
-        }
-
-        Report("addr_visible", lat, misses);
-
         // 2. A map change seen by the next HTTP request.
-        lat.Clear();
-        misses = 0;
-        for (int i = 0; i < iterations; i++)
+        // Both after `warmup` unmeasured rounds of the same (a server that has just started is
+        // still compiling its hot paths; the goal is about one that runs).
+        int warmup = iterations == 0 ? 0 : int.Parse(o.GetValueOrDefault("warmup", "0"), CultureInfo.InvariantCulture);
+        await AddressProbesAsync(warmup, null);
+        await MapProbesAsync(warmup, null);
+        if (iterations > 0)
         {
-            string value = "v" + i.ToString(CultureInfo.InvariantCulture);
-            await admin.SetMapAsync(map, "k", value);
-            long t0 = Stopwatch.GetTimestamp();
-            string got = await HttpProbeAsync(http);
-            lat.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-            if (got != value)
-            {
-                misses++;
-            }
+            var lat = new List<double>();
+            int misses = await AddressProbesAsync(iterations, lat);
+            Report("addr_visible", lat, misses);
+            lat.Clear();
+            misses = await MapProbesAsync(iterations, lat);
+            Report("map_visible", lat, misses);
         }
 
-        Report("map_visible", lat, misses);
+        async Task<int> AddressProbesAsync(int count, List<double>? lat)
+        {
+            int misses = 0;
+            for (int i = 0; i < count; i++)
+            {
+                bool toB = i % 2 == 0;
+                await admin.SetAddressAsync(toB ? portB : portA);
+                long t0 = Stopwatch.GetTimestamp();
+                string got = await TcpProbeAsync(tcp);
+                lat?.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                if (got != (toB ? "B" : "A"))
+                {
+                    misses++;
+                }
+            }
+
+            return misses;
+        }
+
+        async Task<int> MapProbesAsync(int count, List<double>? lat)
+        {
+            int misses = 0;
+            for (int i = 0; i < count; i++)
+            {
+                string value = "v" + i.ToString(CultureInfo.InvariantCulture);
+                await admin.SetMapAsync(map, "k", value);
+                long t0 = Stopwatch.GetTimestamp();
+                string got = await HttpProbeAsync(http);
+                lat?.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                if (got != value)
+                {
+                    misses++;
+                }
+            }
+
+            return misses;
+        }
 
         // 3. Throughput: `concurrency` callers for `duration` seconds.
         if (o.ContainsKey("read"))
@@ -73,6 +103,27 @@ internal static class Program
         await RateAsync("set_weight_rps", concurrency, duration, (n, c) => admin.SetWeightAsync(c, (n % 2 + 1).ToString(CultureInfo.InvariantCulture)));
         await RateAsync("map_set_rps", concurrency, duration, (n, c) => admin.SetMapAsync(map, "k", "r" + n.ToString(CultureInfo.InvariantCulture), c));
         return 0;
+    }
+
+    /// <summary>
+    /// Writes the gRPC request bodies (5-byte gRPC frame header + protobuf) that bench/run-admin.sh
+    /// sends with h2load, a C HTTP/2 load generator, to measure the server's rate without the .NET
+    /// client's cost: SetWeight of app/s to 1, and SetMapEntry of k in the map.
+    /// </summary>
+    private static void WriteH2LoadBodies(string dir, string map)
+    {
+        static byte[] Frame(Google.Protobuf.IMessage message)
+        {
+            byte[] payload = Google.Protobuf.MessageExtensions.ToByteArray(message);
+            var frame = new byte[5 + payload.Length];
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), payload.Length);
+            payload.CopyTo(frame, 5);
+            return frame;
+        }
+
+        Directory.CreateDirectory(dir);
+        File.WriteAllBytes(Path.Combine(dir, "setweight.bin"), Frame(new HaLua.Admin.V1.SetWeightRequest { Backend = "app", Server = "s", Weight = "1" }));
+        File.WriteAllBytes(Path.Combine(dir, "setmap.bin"), Frame(new HaLua.Admin.V1.SetEntryRequest { Name = map, Key = "k", Value = "h2" }));
     }
 
     private static async Task RateAsync(string name, int concurrency, double seconds, Func<long, int, Task> op)
