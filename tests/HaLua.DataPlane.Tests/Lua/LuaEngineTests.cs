@@ -126,50 +126,6 @@ public class LuaEngineTests
     }
 
     [Fact]
-    public async Task InfiniteLoop_InService_TimesOutWhileOthersServed()
-    {
-        using var host = new LuaTestHost("""
-            core.register_service("spin", "tcp", function(applet) while true do end end)
-            core.register_service("hi", "tcp", function(applet) applet:send("hi") end)
-            """, serviceTimeout: TimeSpan.FromSeconds(2), forcedYield: 1000);
-        var sw = Stopwatch.StartNew();
-        var (spinClient, spin) = await host.ConnectServiceAsync("spin");
-        await Task.Delay(50);
-        for (int i = 0; i < 5; i++)
-        {
-            var (hiClient, _) = await host.ConnectServiceAsync("hi");
-            Assert.Equal("hi", await LuaTestHost.ReadAllAsync(hiClient));
-        }
-
-        // Served while the runaway script still ran (it is stopped only at its 2 s budget).
-        Assert.False(spin.IsCompleted, $"the other services were served only after the runaway one ended ({sw.Elapsed})");
-        Assert.Equal(LuaOutcome.Timeout, await spin);
-        Assert.InRange(sw.Elapsed, TimeSpan.FromSeconds(1.9), TimeSpan.FromSeconds(5));
-        spinClient.Dispose();
-    }
-
-    [Theory]
-    [InlineData("coroutine.wrap(function() while true do end end)()")]
-    [InlineData("local co = coroutine.create(function() while true do end end) coroutine.resume(co)")]
-    [InlineData("coroutine.wrap(function() coroutine.wrap(function() while true do end end)() end)()")]
-    public async Task InfiniteLoop_InsideUserCoroutine_StillTimesOut(string body)
-    {
-        using var host = new LuaTestHost($$"""
-            core.register_service("spin", "tcp", function(applet) {{body}} end)
-            core.register_service("hi", "tcp", function(applet) applet:send("hi") end)
-            """, serviceTimeout: TimeSpan.FromMilliseconds(500), forcedYield: 1000);
-        var sw = Stopwatch.StartNew();
-        var (spinClient, spin) = await host.ConnectServiceAsync("spin");
-        Assert.Equal(LuaOutcome.Timeout, await spin.WaitAsync(TimeSpan.FromSeconds(5)));
-        Assert.InRange(sw.Elapsed, TimeSpan.FromMilliseconds(400), TimeSpan.FromSeconds(3));
-        spinClient.Dispose();
-
-        // The state is usable afterwards.
-        var (hiClient, _) = await host.ConnectServiceAsync("hi");
-        Assert.Equal("hi", await LuaTestHost.ReadAllAsync(hiClient));
-    }
-
-    [Fact]
     public async Task UserCoroutines_BehaveAsInLua()
     {
         using var host = new LuaTestHost("""
@@ -303,5 +259,58 @@ public class LuaEngineTests
             for i = 1, 1e7 do t[i] = string.rep("x", 100) .. i end
             """, maxMemory: 16 * 1024 * 1024);
         Assert.Contains("out of memory (tune.lua.maxmem)", Assert.Single(host.Errors));
+    }
+}
+
+/// <summary>Tests that bound how long a runaway script runs; they run alone (after the parallel
+/// ones), so that the rest of the suite does not stretch the wall-clock budgets they check.</summary>
+[CollectionDefinition(nameof(TimingSensitive), DisableParallelization = true)]
+public sealed class TimingSensitive;
+
+[Collection(nameof(TimingSensitive))]
+public class LuaRunawayScriptTests
+{
+    [Fact]
+    public async Task InfiniteLoop_InService_TimesOutWhileOthersServed()
+    {
+        using var host = new LuaTestHost("""
+            core.register_service("spin", "tcp", function(applet) while true do end end)
+            core.register_service("hi", "tcp", function(applet) applet:send("hi") end)
+            """, serviceTimeout: TimeSpan.FromSeconds(2), forcedYield: 1000);
+        var sw = Stopwatch.StartNew();
+        var (spinClient, spin) = await host.ConnectServiceAsync("spin");
+        await Task.Delay(50);
+        for (int i = 0; i < 5; i++)
+        {
+            var (hiClient, _) = await host.ConnectServiceAsync("hi");
+            Assert.Equal("hi", await LuaTestHost.ReadAllAsync(hiClient));
+        }
+
+        // Served while the runaway script still ran (it is stopped only at its 2 s budget).
+        Assert.False(spin.IsCompleted, $"the other services were served only after the runaway one ended ({sw.Elapsed})");
+        Assert.Equal(LuaOutcome.Timeout, await spin);
+        Assert.InRange(sw.Elapsed, TimeSpan.FromSeconds(1.9), TimeSpan.FromSeconds(5));
+        spinClient.Dispose();
+    }
+
+    [Theory]
+    [InlineData("coroutine.wrap(function() while true do end end)()")]
+    [InlineData("local co = coroutine.create(function() while true do end end) coroutine.resume(co)")]
+    [InlineData("coroutine.wrap(function() coroutine.wrap(function() while true do end end)() end)()")]
+    public async Task InfiniteLoop_InsideUserCoroutine_StillTimesOut(string body)
+    {
+        using var host = new LuaTestHost($$"""
+            core.register_service("spin", "tcp", function(applet) {{body}} end)
+            core.register_service("hi", "tcp", function(applet) applet:send("hi") end)
+            """, serviceTimeout: TimeSpan.FromMilliseconds(500), forcedYield: 1000);
+        var sw = Stopwatch.StartNew();
+        var (spinClient, spin) = await host.ConnectServiceAsync("spin");
+        Assert.Equal(LuaOutcome.Timeout, await spin.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.InRange(sw.Elapsed, TimeSpan.FromMilliseconds(400), TimeSpan.FromSeconds(3));
+        spinClient.Dispose();
+
+        // The state is usable afterwards.
+        var (hiClient, _) = await host.ConnectServiceAsync("hi");
+        Assert.Equal("hi", await LuaTestHost.ReadAllAsync(hiClient));
     }
 }
