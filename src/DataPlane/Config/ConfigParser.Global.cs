@@ -215,6 +215,37 @@ internal sealed partial class ConfigParser
     }
 
     /// <summary>
+    /// The address of <c>admin-api</c> and <c>metrics</c> (<c>[host]:port</c>, the line's first
+    /// argument): without a host it is loopback, never every interface. Reports the error itself.
+    /// </summary>
+    private bool TryParseLocalAddress(ConfigLine line, string kw, out IPEndPoint endpoint)
+    {
+        endpoint = null!;
+        var w = line.Words;
+        if (w.Count < 2)
+        {
+            Error(line.Location, kw, $"'{kw}' expects an address ([host]:port) and options");
+            return false;
+        }
+
+        string address = w[1];
+        if (!ConfigValues.SplitHostPort(address, out string host, out _))
+        {
+            Error(line.Location, kw, $"invalid address '{address}'");
+            return false;
+        }
+
+        if (!ConfigValues.TryParseBind(host.Length == 0 ? "127.0.0.1" + address : address, out var parsed, out string? error))
+        {
+            Error(line.Location, kw, error!);
+            return false;
+        }
+
+        endpoint = parsed!;
+        return true;
+    }
+
+    /// <summary>
     /// <c>admin-api ADDR:PORT [token-file F] [token-env VAR] [crt PEM [key PEM]] [ca-file PEM]</c>: the gRPC
     /// admin endpoint. An address without a host (<c>:9400</c>) is loopback, never every interface.
     /// </summary>
@@ -222,22 +253,8 @@ internal sealed partial class ConfigParser
     {
         var w = line.Words;
         const string kw = "admin-api";
-        if (w.Count < 2)
+        if (!TryParseLocalAddress(line, kw, out var endpoint))
         {
-            Error(line.Location, kw, "'admin-api' expects an address ([host]:port) and options");
-            return;
-        }
-
-        string address = w[1];
-        if (!ConfigValues.SplitHostPort(address, out string host, out _))
-        {
-            Error(line.Location, kw, $"invalid address '{address}'");
-            return;
-        }
-
-        if (!ConfigValues.TryParseBind(host.Length == 0 ? "127.0.0.1" + address : address, out var endpoint, out string? error))
-        {
-            Error(line.Location, kw, error!);
             return;
         }
 
@@ -253,7 +270,7 @@ internal sealed partial class ConfigParser
             return;
         }
 
-        var config = new AdminApiConfig(endpoint!, line.Location);
+        var config = new AdminApiConfig(endpoint, line.Location);
         for (int i = 2; i < w.Count; i++)
         {
             string opt = w[i];
@@ -303,22 +320,8 @@ internal sealed partial class ConfigParser
     {
         var w = line.Words;
         const string kw = "metrics";
-        if (w.Count < 2)
+        if (!TryParseLocalAddress(line, kw, out var endpoint))
         {
-            Error(line.Location, kw, "'metrics' expects an address ([host]:port) and options");
-            return;
-        }
-
-        string address = w[1];
-        if (!ConfigValues.SplitHostPort(address, out string host, out _))
-        {
-            Error(line.Location, kw, $"invalid address '{address}'");
-            return;
-        }
-
-        if (!ConfigValues.TryParseBind(host.Length == 0 ? "127.0.0.1" + address : address, out var endpoint, out string? error))
-        {
-            Error(line.Location, kw, error!);
             return;
         }
 
@@ -352,7 +355,7 @@ internal sealed partial class ConfigParser
             path = w[++i];
         }
 
-        _global = _global with { Metrics = new MetricsConfig(endpoint!, path, line.Location) };
+        _global = _global with { Metrics = new MetricsConfig(endpoint, path, line.Location) };
     }
 
     /// <summary><c>log stdout|stderr|ADDR [format F] [len N] FACILITY [max-level [min-level]]</c>.</summary>
