@@ -23,16 +23,7 @@ internal sealed class AdminHost : IAsyncDisposable
     /// <param name="config">A configuration whose global section has <c>admin-api 127.0.0.1:{PORT7} ...</c>.</param>
     public static async Task<AdminHost> StartAsync(string config, IReadOnlyDictionary<string, string>? files = null, Func<string, HaLuaAdminClientOptions>? options = null)
     {
-        var process = await HaluaProcess.StartAsync(config, files);
-        try
-        {
-            await process.WaitForStderrAsync("admin API listening", TimeSpan.FromSeconds(20));
-        }
-        catch
-        {
-            await process.DisposeAsync();
-            throw;
-        }
+        var process = await HaluaProcess.StartReadyAsync(config, files, ready: "admin API listening");
 
         string address = $"127.0.0.1:{process.Ports[7]}";
         return new AdminHost(process, new HaLuaAdminClient(options?.Invoke(address) ?? new HaLuaAdminClientOptions { Address = address }));

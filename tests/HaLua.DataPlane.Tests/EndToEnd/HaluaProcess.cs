@@ -129,6 +129,22 @@ internal sealed class HaluaProcess : IAsyncDisposable
     }
 
     /// <summary>Starts halua and waits until it reports that its listeners are up.</summary>
+    /// <summary>Starts halua, then waits (20 s at most) until its standard error has <paramref name="ready"/>; stops it if that never comes.</summary>
+    public static async Task<HaluaProcess> StartReadyAsync(string config, IReadOnlyDictionary<string, string>? files, string ready)
+    {
+        var process = await StartAsync(config, files);
+        try
+        {
+            await process.WaitForStderrAsync(ready, TimeSpan.FromSeconds(20));
+            return process;
+        }
+        catch
+        {
+            await process.DisposeAsync();
+            throw;
+        }
+    }
+
     public static async Task<HaluaProcess> StartAsync(string config, IReadOnlyDictionary<string, string>? files = null, params string[] extraArgs)
     {
         var (dir, cfg, ports) = Prepare(config, files);
@@ -235,18 +251,21 @@ internal sealed class HaluaProcess : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => KillAndDeleteAsync(_process, Directory);
+
+    /// <summary>Ends a test's process (and its children) if it still runs, then removes its temp directory.</summary>
+    internal static async ValueTask KillAndDeleteAsync(Process process, string directory)
     {
-        if (!_process.HasExited)
+        if (!process.HasExited)
         {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
         }
 
-        _process.Dispose();
+        process.Dispose();
         try
         {
-            System.IO.Directory.Delete(Directory, true);
+            System.IO.Directory.Delete(directory, true);
         }
         catch (IOException)
         {

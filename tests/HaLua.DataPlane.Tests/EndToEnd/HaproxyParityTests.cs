@@ -18,6 +18,23 @@ internal sealed class HaproxyFactAttribute : FactAttribute
     }
 }
 
+/// <summary><c>haproxy -f CFG -db</c> in DIR, its standard output drained, its standard error kept for error messages.</summary>
+internal static class HaproxyProcess
+{
+    public static (Process Process, Task<string> Stderr) Start(string dir, string cfg)
+    {
+        var psi = new ProcessStartInfo(HaproxyFactAttribute.Path) { WorkingDirectory = dir, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var arg in (string[])["-f", cfg, "-db"])
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        var p = Process.Start(psi)!;
+        _ = p.StandardOutput.ReadToEndAsync();
+        return (p, p.StandardError.ReadToEndAsync());
+    }
+}
+
 /// <summary>The same Lua and config on HAProxy 2.6 and on halua: the same answers.</summary>
 public class HaproxyParityTests
 {
@@ -124,15 +141,8 @@ public class HaproxyParityTests
     private static async Task<string> RunOnHaproxyAsync(string config, Dictionary<string, string> files, string probe)
     {
         var (dir, cfg, ports) = HaluaProcess.Prepare(config, files);
-        var psi = new ProcessStartInfo(HaproxyFactAttribute.Path) { WorkingDirectory = dir, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var arg in (string[])["-f", cfg, "-db"])
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
-        using var p = Process.Start(psi)!;
-        _ = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
+        var (started, stderr) = HaproxyProcess.Start(dir, cfg);
+        using var p = started;
         try
         {
             var sw = Stopwatch.StartNew();

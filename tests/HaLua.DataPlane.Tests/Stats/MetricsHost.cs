@@ -29,16 +29,7 @@ internal sealed class MetricsHost : IAsyncDisposable
 
     public static async Task<MetricsHost> StartAsync(string config, IReadOnlyDictionary<string, string>? files = null)
     {
-        var process = await HaluaProcess.StartAsync(config, files);
-        try
-        {
-            await process.WaitForStderrAsync("metrics listening", TimeSpan.FromSeconds(20));
-        }
-        catch
-        {
-            await process.DisposeAsync();
-            throw;
-        }
+        var process = await HaluaProcess.StartReadyAsync(config, files, ready: "metrics listening");
 
         var client = config.Contains("admin-api", StringComparison.Ordinal)
             ? new HaLuaAdminClient(new HaLuaAdminClientOptions { Address = $"127.0.0.1:{process.Ports[7]}" })

@@ -76,15 +76,8 @@ public class MetricsParityTests
     private static async Task<string> ScrapeHaproxyAsync(string config)
     {
         var (dir, cfg, ports) = HaluaProcess.Prepare(config);
-        var psi = new ProcessStartInfo(HaproxyFactAttribute.Path) { WorkingDirectory = dir, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var arg in (string[])["-f", cfg, "-db"])
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
-        using var p = Process.Start(psi)!;
-        _ = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
+        var (started, stderr) = HaproxyProcess.Start(dir, cfg);
+        using var p = started;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         try
         {
