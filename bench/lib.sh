@@ -33,6 +33,17 @@ build_halua() {
   dotnet publish "$REPO_ROOT/src/DataPlane" -c Release -o "$WORK/halua" --nologo -v q >/dev/null
 }
 
+# nginx-light as the origin of the HTTP workloads (bench/http-proxy/nginx.conf), on the load's
+# CPU, in DIR; sets ORIGIN_PORT.
+start_nginx_origin() { # dir
+  ORIGIN_PORT=$(free_port)
+  rm -rf "$1"; mkdir -p "$1"
+  sed "s|\${ORIGIN_PORT}|$ORIGIN_PORT|; s|\${WORK}|$1|g" "$BENCH_ROOT/http-proxy/nginx.conf" > "$1/nginx.conf"
+  $PIN_LOAD nginx -c "$1/nginx.conf" -e "$1/nginx-error.log" &
+  PIDS+=($!)
+  wait_port "$ORIGIN_PORT" nginx "$1/nginx-error.log"
+}
+
 build_tool() { # project-dir name
   dotnet publish "$1" -c Release -o "$WORK/$2" --nologo -v q >/dev/null
 }

@@ -38,13 +38,7 @@ fi
 "$BENCH_ROOT/install.sh"
 build_halua
 
-ORIGIN_PORT=$(free_port)
-ORIGIN_DIR="$WORK/http-origin"
-rm -rf "$ORIGIN_DIR"; mkdir -p "$ORIGIN_DIR"
-sed "s|\${ORIGIN_PORT}|$ORIGIN_PORT|; s|\${WORK}|$ORIGIN_DIR|g" "$BENCH_ROOT/http-proxy/nginx.conf" > "$ORIGIN_DIR/nginx.conf"
-$PIN_LOAD nginx -c "$ORIGIN_DIR/nginx.conf" -e "$ORIGIN_DIR/nginx-error.log" &
-PIDS+=($!)
-wait_port "$ORIGIN_PORT" nginx "$ORIGIN_DIR/nginx-error.log"
+start_nginx_origin "$WORK/http-origin"
 
 # The syslog target of proxy-log: a bound UDP socket nobody reads (datagrams beyond its buffer are dropped).
 LOG_PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
@@ -74,20 +68,7 @@ run_one() { # name command...
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   sleep 0.2
-  python3 - "$name" "$dir/wrk.log" "$(cat "$dir/cpu" 2>/dev/null || echo 0)" <<'PY'
-import re, sys
-name, log, cpu = sys.argv[1], open(sys.argv[2]).read(), sys.argv[3]
-def us(v):
-    m = re.match(r"([\d.]+)(us|ms|s)", v)
-    return float(m.group(1)) * {"us": 1, "ms": 1000, "s": 1000000}[m.group(2)]
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", log).group(1))
-p50 = us(re.search(r"^\s+50%\s+(\S+)", log, re.M).group(1))
-p99 = us(re.search(r"^\s+99%\s+(\S+)", log, re.M).group(1))
-errs = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", log))
-non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", log)
-errs += int(non2xx.group(1)) if non2xx else 0
-print(f"{name} RESULT rps={rps:.0f} p50_us={p50:.0f} p99_us={p99:.0f} errors={errs} cpu={cpu}")
-PY
+  python3 "$BENCH_ROOT/wrk_result.py" "$name" "$dir/wrk.log" "$(cat "$dir/cpu" 2>/dev/null || echo 0)"
 }
 
 lines=()

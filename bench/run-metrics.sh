@@ -23,13 +23,7 @@ SCRAPE=${SCRAPE:-1}
 "$BENCH_ROOT/install.sh"
 build_halua
 
-ORIGIN_PORT=$(free_port)
-ORIGIN_DIR="$WORK/metrics-origin"
-rm -rf "$ORIGIN_DIR"; mkdir -p "$ORIGIN_DIR"
-sed "s|\${ORIGIN_PORT}|$ORIGIN_PORT|; s|\${WORK}|$ORIGIN_DIR|g" "$BENCH_ROOT/http-proxy/nginx.conf" > "$ORIGIN_DIR/nginx.conf"
-$PIN_LOAD nginx -c "$ORIGIN_DIR/nginx.conf" -e "$ORIGIN_DIR/nginx-error.log" &
-PIDS+=($!)
-wait_port "$ORIGIN_PORT" nginx "$ORIGIN_DIR/nginx-error.log"
+start_nginx_origin "$WORK/metrics-origin"
 
 start_one() { # name metrics(0|1) -> sets PORT_<name>, PID_<name>
   local name=$1 metrics=$2
@@ -56,16 +50,7 @@ measure() { # name round
   sample_cpu "$pid" 0.5 "$((DURATION - 1))" "$dir/cpu"
   $PIN_LOAD wrk -t1 -c"$CONNS" -d"$DURATION"s --latency "http://127.0.0.1:$port/" > "$dir/wrk.log"
   sleep 0.2
-  python3 - "$name" "$dir/wrk.log" "$(cat "$dir/cpu" 2>/dev/null || echo 0)" <<'PY'
-import re, sys
-name, log, cpu = sys.argv[1], open(sys.argv[2]).read(), sys.argv[3]
-def us(v):
-    m = re.match(r"([\d.]+)(us|ms|s)", v)
-    return float(m.group(1)) * {"us": 1, "ms": 1000, "s": 1000000}[m.group(2)]
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", log).group(1))
-p99 = us(re.search(r"^\s+99%\s+(\S+)", log, re.M).group(1))
-print(f"{name} {rps:.0f} {p99:.0f} {cpu}")
-PY
+  python3 "$BENCH_ROOT/wrk_result.py" "$name" "$dir/wrk.log" "$(cat "$dir/cpu" 2>/dev/null || echo 0)"
 }
 
 start_one off 0
@@ -89,7 +74,12 @@ curl -s "http://127.0.0.1:$METRICS_PORT/metrics" > "$WORK/metrics-on/scrape.txt"
 
 python3 - "${lines[@]}" <<'PY' | tee -a "$RESULTS/metrics.txt"
 import datetime, statistics, sys
-rows = [l.split() for l in sys.argv[1:]]
+# "NAME RESULT rps=... p50_us=... p99_us=... errors=... cpu=..." (wrk_result.py) -> [name, rps, p99, cpu]
+rows = []
+for line in sys.argv[1:]:
+    name, _, *fields = line.split()
+    f = dict(x.split("=") for x in fields)
+    rows.append([name, f["rps"], f["p99_us"], f["cpu"]])
 print(f"# W2 lua-action, HaLua without / with metrics (scraped every second) {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
 print(f"{'round':6}{'metrics':9}{'req/s':>10}{'p99 us':>10}{'cpu':>7}{'req/cpu-s':>11}")
 ratios, cpu_ratios = [], []
