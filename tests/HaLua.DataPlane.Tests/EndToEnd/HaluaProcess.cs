@@ -128,22 +128,35 @@ internal sealed class HaluaProcess : IAsyncDisposable
         return (p.ExitCode, await stdout, await stderr);
     }
 
-    /// <summary>Starts halua and waits until it reports that its listeners are up.</summary>
-    /// <summary>Starts halua, then waits (20 s at most) until its standard error has <paramref name="ready"/>; stops it if that never comes.</summary>
+    /// <summary>
+    /// Starts halua, then waits (20 s at most) until its standard error has <paramref name="ready"/>;
+    /// stops it if that never comes. A free port found by <see cref="FreePort"/> can be taken by
+    /// another test's outgoing connection before halua binds it: when halua reports "address
+    /// already in use", it starts again on fresh ports (3 tries).
+    /// </summary>
     public static async Task<HaluaProcess> StartReadyAsync(string config, IReadOnlyDictionary<string, string>? files, string ready)
     {
-        var process = await StartAsync(config, files);
-        try
+        for (int attempt = 1; ; attempt++)
         {
-            await process.WaitForStderrAsync(ready, TimeSpan.FromSeconds(20));
-            return process;
-        }
-        catch
-        {
-            await process.DisposeAsync();
-            throw;
+            var process = await StartAsync(config, files);
+            try
+            {
+                await process.WaitForStderrAsync(ready, TimeSpan.FromSeconds(20), giveUpOn: attempt < 3 ? "address already in use" : null);
+                return process;
+            }
+            catch (PortTakenException)
+            {
+                await process.DisposeAsync();
+            }
+            catch
+            {
+                await process.DisposeAsync();
+                throw;
+            }
         }
     }
+
+    private sealed class PortTakenException : Exception;
 
     public static async Task<HaluaProcess> StartAsync(string config, IReadOnlyDictionary<string, string>? files = null, params string[] extraArgs)
     {
@@ -237,11 +250,18 @@ internal sealed class HaluaProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
-    public async Task WaitForStderrAsync(string text, TimeSpan timeout)
+    public async Task WaitForStderrAsync(string text, TimeSpan timeout) => await WaitForStderrAsync(text, timeout, giveUpOn: null);
+
+    private async Task WaitForStderrAsync(string text, TimeSpan timeout, string? giveUpOn)
     {
         var sw = Stopwatch.StartNew();
         while (!Stderr.Contains(text, StringComparison.Ordinal))
         {
+            if (giveUpOn is not null && Stderr.Contains(giveUpOn, StringComparison.Ordinal))
+            {
+                throw new PortTakenException();
+            }
+
             if (sw.Elapsed > timeout)
             {
                 throw new TimeoutException($"'{text}' not seen on stderr within {timeout}: {Stderr}");
