@@ -42,6 +42,29 @@ internal static unsafe partial class Sys
     [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
     public static partial nint Send(SafeHandle fd, byte* buf, nint len, int flags);
 
+    [LibraryImport("libc", EntryPoint = "sched_yield")]
+    public static partial int SchedYield();
+
+    /// <summary>The CPU the calling thread runs on (glibc reads it from rseq or the vDSO: no system call).</summary>
+    [LibraryImport("libc", EntryPoint = "sched_getcpu")]
+    public static partial int SchedGetCpu();
+
+    [LibraryImport("libc", EntryPoint = "sched_setaffinity", SetLastError = true)]
+    private static partial int SchedSetAffinity(int tid, nint size, ulong* mask);
+
+    [LibraryImport("libc", EntryPoint = "sched_getaffinity", SetLastError = true)]
+    private static partial int SchedGetAffinity(int tid, nint size, ulong* mask);
+
+    /// <summary>Binds the calling thread to the CPUs of <paramref name="mask"/> (CPU n is bit n, the first 64).</summary>
+    public static bool SetThreadAffinity(ulong mask) => SchedSetAffinity(0, sizeof(ulong), &mask) == 0;
+
+    /// <summary>The CPUs the calling thread may run on (CPU n is bit n, the first 64).</summary>
+    public static ulong ThreadAffinity()
+    {
+        ulong mask = 0;
+        return SchedGetAffinity(0, sizeof(ulong), &mask) == 0 ? mask : 0;
+    }
+
     public const int EFD_NONBLOCK = 0x800;
     public const int EFD_CLOEXEC = 0x80000;
 
