@@ -128,23 +128,34 @@ internal sealed class HaluaProcess : IAsyncDisposable
         return (p.ExitCode, await stdout, await stderr);
     }
 
+    /// <summary>Starts halua, then waits (20 s at most) until its standard error has <paramref name="ready"/>; stops it if that never comes.</summary>
+    public static Task<HaluaProcess> StartReadyAsync(string config, IReadOnlyDictionary<string, string>? files, string ready)
+        => StartAsync(config, files, ready, []);
+
+    public static Task<HaluaProcess> StartAsync(string config, IReadOnlyDictionary<string, string>? files = null, params string[] extraArgs)
+        => StartAsync(config, files, ready: null, extraArgs);
+
     /// <summary>
-    /// Starts halua, then waits (20 s at most) until its standard error has <paramref name="ready"/>;
-    /// stops it if that never comes. A free port found by <see cref="FreePort"/> can be taken by
-    /// another test's outgoing connection before halua binds it: when halua reports "address
-    /// already in use", it starts again on fresh ports (3 tries).
+    /// A free port found by <see cref="FreePort"/> can be taken by another test's outgoing
+    /// connection before halua binds it (a listener: halua exits; the admin or metrics endpoint:
+    /// halua alerts). When halua reports "already in use", it starts again on fresh ports (3 tries).
     /// </summary>
-    public static async Task<HaluaProcess> StartReadyAsync(string config, IReadOnlyDictionary<string, string>? files, string ready)
+    private static async Task<HaluaProcess> StartAsync(string config, IReadOnlyDictionary<string, string>? files, string? ready, string[] extraArgs)
     {
         for (int attempt = 1; ; attempt++)
         {
-            var process = await StartAsync(config, files);
+            var process = Launch(config, files, extraArgs);
             try
             {
-                await process.WaitForStderrAsync(ready, TimeSpan.FromSeconds(20), giveUpOn: attempt < 3 ? "address already in use" : null);
+                await process.WaitStartedAsync();
+                if (ready is not null)
+                {
+                    await process.WaitForStderrAsync(ready, TimeSpan.FromSeconds(20), giveUpOn: PortTaken);
+                }
+
                 return process;
             }
-            catch (PortTakenException)
+            catch when (attempt < 3 && process.Stderr.Contains(PortTaken, StringComparison.OrdinalIgnoreCase))
             {
                 await process.DisposeAsync();
             }
@@ -156,9 +167,9 @@ internal sealed class HaluaProcess : IAsyncDisposable
         }
     }
 
-    private sealed class PortTakenException : Exception;
+    private const string PortTaken = "already in use";
 
-    public static async Task<HaluaProcess> StartAsync(string config, IReadOnlyDictionary<string, string>? files = null, params string[] extraArgs)
+    private static HaluaProcess Launch(string config, IReadOnlyDictionary<string, string>? files, string[] extraArgs)
     {
         var (dir, cfg, ports) = Prepare(config, files);
         var psi = new ProcessStartInfo(HaluaPath) { WorkingDirectory = dir, RedirectStandardError = true, RedirectStandardOutput = true };
@@ -188,26 +199,29 @@ internal sealed class HaluaProcess : IAsyncDisposable
         p.Start();
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
+        return h;
+    }
+
+    private async Task WaitStartedAsync()
+    {
         // Ready when it says so (a probe connection would be traffic through the proxy under test).
         var sw = Stopwatch.StartNew();
         // (The text form, or process-log-format json's.)
-        while ((!h.Stderr.Contains(") : HaLua ", StringComparison.Ordinal) && !h.Stderr.Contains("\"message\":\"HaLua ", StringComparison.Ordinal))
-            || !h.Stderr.Contains(" started: ", StringComparison.Ordinal))
+        while ((!Stderr.Contains(") : HaLua ", StringComparison.Ordinal) && !Stderr.Contains("\"message\":\"HaLua ", StringComparison.Ordinal))
+            || !Stderr.Contains(" started: ", StringComparison.Ordinal))
         {
-            if (p.HasExited)
+            if (_process.HasExited)
             {
-                throw new InvalidOperationException($"halua exited with {p.ExitCode}: {h.Stderr}");
+                throw new InvalidOperationException($"halua exited with {_process.ExitCode}: {Stderr}");
             }
 
             if (sw.Elapsed > TimeSpan.FromSeconds(20))
             {
-                throw new TimeoutException($"halua did not start: {h.Stderr}");
+                throw new TimeoutException($"halua did not start: {Stderr}");
             }
 
             await Task.Delay(20);
         }
-
-        return h;
     }
 
     /// <summary>Connects, sends <paramref name="send"/>, half-closes if asked, reads until the server closes.</summary>
@@ -257,9 +271,9 @@ internal sealed class HaluaProcess : IAsyncDisposable
         var sw = Stopwatch.StartNew();
         while (!Stderr.Contains(text, StringComparison.Ordinal))
         {
-            if (giveUpOn is not null && Stderr.Contains(giveUpOn, StringComparison.Ordinal))
+            if (giveUpOn is not null && Stderr.Contains(giveUpOn, StringComparison.OrdinalIgnoreCase))
             {
-                throw new PortTakenException();
+                throw new InvalidOperationException($"'{giveUpOn}' seen on stderr before '{text}': {Stderr}");
             }
 
             if (sw.Elapsed > timeout)
